@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { openDatabase, type Database, type Db } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import type { CliContext, CliIO } from './cli/context.js';
+import { runCli } from './cli/program.js';
+import type { Config } from './config.js';
+import { claimDataDir, loadOrCreateSecret, pgliteDir, publishDaemonInfo } from './data-dir.js';
+import { AppError } from './errors.js';
+import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
+import { createLogger, type Logger } from './logger.js';
+import { createInboundProcessor } from './pipeline/process-inbound.js';
+import { createBullmqQueue } from './queue/bullmq-queue.js';
+import { createInProcessQueue } from './queue/in-process-queue.js';
+import type { JobQueue } from './queue/job-queue.js';
+import { createRulesStore, type RulesStore } from './rules-store.js';
+import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
+import { createSweeper, type Sweeper } from './sweeper.js';
+
+export interface AppDeps {
+  logger?: Logger;
+  /** BullMQ key prefix; tests use one per test. */
+  queuePrefix?: string;
+  /** Embedded database location; defaults to `<data>/pglite`. Tests may pass `memory://`. */
+  pgliteDir?: string;
+}
+
+export interface RunningApp {
+  smtpPort: number;
+  httpPort: number;
+}
+
+export interface App {
+  start(): Promise<RunningApp>;
+  stop(): Promise<void>;
+  reloadRules(): Promise<boolean>;
+  /** Available after start. */
+  readonly db: Db;
+  readonly queue: JobQueue;
+  readonly sweeper: Sweeper;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds the daemon from a validated config. Start order: rules, data folder, database and
+ * migrations, queue and workers, sweeper, HTTP, SMTP last; stop in reverse (STYLE §10).
+ */
+export function createApp(config: Config, deps: AppDeps = {}): App {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  let database: Database | null = null;
+  let queue: JobQueue | null = null;
+  let sweeper: Sweeper | null = null;
+  let rules: RulesStore | null = null;
+  let http: HttpServer | null = null;
+  let smtp: SmtpIntake | null = null;
+  let releaseDataDir: (() => void) | null = null;
+
+  const need = <T>(value: T | null, name: string): T => {
+    if (value === null) throw new Error(`${name} is not available before start()`);
+    return value;
+  };
+
+  async function readiness(): Promise<Readiness> {
+    const checks: Readiness['checks'] = {};
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+        checks[name] = { ok: true };
+      } catch (err) {
+        checks[name] = { ok: false, error: (err as Error).message };
+      }
+    };
+    await probe('database', () => need(database, 'database').ping());
+    await probe('queue', () => need(queue, 'queue').ping());
+    const problems = rules?.lastProblems() ?? [];
+    checks.rules = problems.length === 0 ? { ok: true } : { ok: false, error: problems.map((p) => `${p.file}:${p.line ?? '?'}: ${p.path} ${p.message}`).join('; ') };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  async function start(): Promise<RunningApp> {
+    const log = logger.child({ component: 'app' });
+    rules = await createRulesStore(config.rulesFile, logger.child({ component: 'rules' }));
+    const embedded = config.databaseUrl === null;
+    if (embedded && !deps.pgliteDir?.startsWith('memory://')) releaseDataDir = claimDataDir(config.dataDir, null);
+    const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+
+    try {
+      database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: deps.pgliteDir ?? pgliteDir(config.dataDir) });
+      await migrateDatabase(database, config.databaseUrl ?? undefined);
+    } catch (err) {
+      throw new AppError('STORAGE_UNAVAILABLE', `cannot open the database: ${(err as Error).message}`, { cause: err });
+    }
+    const db = database.db;
+
+    queue = config.redisUrl
+      ? createBullmqQueue(logger.child({ component: 'queue' }), { redisUrl: config.redisUrl, prefix: deps.queuePrefix, maxAttempts: config.worker.maxAttempts })
+      : createInProcessQueue(logger.child({ component: 'queue' }), config.worker.maxAttempts);
+    const currentRules = () => need(rules, 'rules').current();
+    const processor = createInboundProcessor({
+      db,
+      logger: logger.child({ component: 'worker' }),
+      rules: currentRules,
+      secret,
+      maxAttempts: config.worker.maxAttempts,
+    });
+    queue.startWorker(processor, config.worker.concurrency);
+
+    sweeper = createSweeper(db, queue, logger.child({ component: 'sweeper' }), { intervalMs: config.worker.sweepIntervalMs });
+    await sweeper.sweep(true);
+    sweeper.start();
+
+    const cliToken = randomBytes(24).toString('hex');
+    const forwardedContext = (io: CliIO): CliContext => ({
+      io,
+      config,
+      configProblems: [],
+      withDb: (fn) => fn(db),
+      enqueue: async (ids) => {
+        for (const id of ids) await need(queue, 'queue').enqueue(id);
+      },
+      startDaemon: null,
+      migrate: null,
+    });
+    http = createHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      logger: logger.child({ component: 'http' }),
+      readiness,
+      runCli: embedded ? (argv, io) => runCli(argv, forwardedContext(io)) : null,
+      cliToken,
+    });
+    const httpPort = await http.listen();
+    if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });
+
+    const enqueue = (id: number): void => {
+      need(queue, 'queue')
+        .enqueue(id)
+        .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', inboundId: id, err }, 'enqueue failed; the sweeper will pick the row up'));
+    };
+    smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue });
+    const smtpPort = await smtp.listen();
+    log.info(
+      { event: 'app.started', smtpPort, httpPort, database: database.kind, queue: queue.kind, rulesFile: config.rulesFile },
+      'mailroom started',
+    );
+    return { smtpPort, httpPort };
+  }
+
+  async function stop(): Promise<void> {
+    const log = logger.child({ component: 'app' });
+    await smtp?.close();
+    await http?.close();
+    sweeper?.stop();
+    await queue?.close();
+    await database?.close();
+    releaseDataDir?.();
+    smtp = null;
+    http = null;
+    queue = null;
+    database = null;
+    releaseDataDir = null;
+    log.info({ event: 'app.stopped' }, 'mailroom stopped');
+  }
+
+  return {
+    start,
+    stop,
+    reloadRules: () => need(rules, 'rules').reload(),
+    get db() {
+      return need(database, 'database').db;
+    },
+    get queue() {
+      return need(queue, 'queue');
+    },
+    get sweeper() {
+      return need(sweeper, 'sweeper');
+    },
+    logger,
+  };
+}

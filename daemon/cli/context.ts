@@ -1,0 +1,50 @@
+import type { Db } from '../../db/client.js';
+import type { Config } from '../config.js';
+
+/** Where a command writes: the terminal, or the HTTP response of a forwarded command. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Progress and colour only on a terminal. */
+  isTTY: boolean;
+}
+
+/** What commands get instead of reaching for process state themselves. */
+export interface CliContext {
+  io: CliIO;
+  config: Config | null;
+  configProblems: string[];
+  /** Runs `fn` with a database: the daemon's own, or one opened for this command. */
+  withDb<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Hands spool rows to the queue now; null when only the daemon's sweeper can. */
+  enqueue: ((ids: number[]) => Promise<void>) | null;
+  /** Runs the daemon until it is stopped; only the local CLI has it. */
+  startDaemon: (() => Promise<number>) | null;
+  /** Applies migrations; only the local CLI has it. */
+  migrate: (() => Promise<string>) | null;
+}
+
+/** Commands that need the database; in embedded mode they run inside the daemon if it is up. */
+export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound']);
+
+export function requireConfig(ctx: CliContext): Config {
+  if (!ctx.config) throw new Error(`invalid environment:\n  ${ctx.configProblems.join('\n  ')}`);
+  return ctx.config;
+}
+
+/** Prints JSON the way every --json output does: one document, two-space indent, newline. */
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Left-aligned columns for human output. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+export function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

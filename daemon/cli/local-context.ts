@@ -1,0 +1,83 @@
+import { openDatabase } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import type { Config } from '../config.js';
+import { claimDataDir, pgliteDir, readDaemonInfo } from '../data-dir.js';
+import { AppError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createBullmqQueue } from '../queue/bullmq-queue.js';
+import { requireConfig, type CliContext, type CliIO } from './context.js';
+
+/** The context of a command run from a terminal: it opens what it needs and closes it again. */
+export function createLocalContext(options: {
+  io: CliIO;
+  config: Config | null;
+  configProblems: string[];
+  startDaemon: () => Promise<number>;
+}): CliContext {
+  const ctx: CliContext = {
+    io: options.io,
+    config: options.config,
+    configProblems: options.configProblems,
+    async withDb(fn) {
+      const config = requireConfig(ctx);
+      if (config.databaseUrl) {
+        const database = await openStorage(config);
+        try {
+          return await fn(database.db);
+        } finally {
+          await database.close();
+        }
+      }
+      // Daemon stopped: this process owns the embedded database for the length of the command.
+      const release = claimDataDir(config.dataDir, null);
+      try {
+        const database = await openStorage(config);
+        try {
+          await migrateDatabase(database);
+          return await fn(database.db);
+        } finally {
+          await database.close();
+        }
+      } finally {
+        release();
+      }
+    },
+    enqueue: options.config?.redisUrl
+      ? async (ids) => {
+          const config = requireConfig(ctx);
+          const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, maxAttempts: config.worker.maxAttempts });
+          try {
+            for (const id of ids) await queue.enqueue(id);
+          } finally {
+            await queue.close();
+          }
+        }
+      : null,
+    startDaemon: options.startDaemon,
+    async migrate() {
+      const config = requireConfig(ctx);
+      if (!config.databaseUrl) {
+        if (readDaemonInfo(config.dataDir)) return 'the running daemon applied the migrations at start-up';
+        return ctx.withDb(async () => 'migrations applied'); // withDb migrates the embedded database
+      }
+      const database = await openStorage(config);
+      try {
+        await migrateDatabase(database, config.databaseUrl);
+        return 'migrations applied';
+      } finally {
+        await database.close();
+      }
+    },
+  };
+  return ctx;
+}
+
+async function openStorage(config: Config) {
+  try {
+    const database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: pgliteDir(config.dataDir), poolSize: 2 });
+    await database.ping();
+    return database;
+  } catch (err) {
+    throw new AppError('STORAGE_UNAVAILABLE', `cannot open the database: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,127 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/dist\/$/, '');
+/** The example rules the daemon runs with when MAILROOM_CONFIG is not set. */
+export const DEFAULT_RULES_FILE = path.join(PROJECT_ROOT, 'examples', 'soporte.es.yaml');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim() !== '' ? value.trim() : undefined));
+
+/**
+ * Every environment variable mailroom reads, with its default. README's configuration table
+ * mirrors this schema.
+ */
+export const envSchema = z.object({
+  MAILROOM_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  MAILROOM_SMTP_PORT: port.default(2525),
+  MAILROOM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  MAILROOM_HTTP_PORT: port.default(8025),
+  MAILROOM_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  MAILROOM_CONFIG: optionalText,
+  MAILROOM_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  MAILROOM_MAX_MESSAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
+  MAILROOM_MAX_RECIPIENTS: positiveInt.default(100),
+  MAILROOM_SMTP_MAX_CONNECTIONS: positiveInt.default(200),
+  MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAILROOM_TLS_KEY: optionalText,
+  MAILROOM_TLS_CERT: optionalText,
+  MAILROOM_HOSTNAME: z.string().min(1).default(os.hostname()),
+  MAILROOM_WORKER_CONCURRENCY: positiveInt.default(4),
+  MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
+  MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
+  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  smtp: {
+    host: string;
+    port: number;
+    hostname: string;
+    maxMessageBytes: number;
+    maxRecipients: number;
+    maxConnections: number;
+    tls: { keyFile: string; certFile: string } | null;
+  };
+  http: { host: string; port: number };
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  rulesFile: string;
+  /** Null in embedded mode until the daemon generates or reads one in the data folder. */
+  secret: string | null;
+  smtpRelay: string | null;
+  outboxDir: string;
+  worker: { concurrency: number; maxAttempts: number; sweepIntervalMs: number };
+  logLevel: z.output<typeof envSchema>['MAILROOM_LOG_LEVEL'];
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false, problems: string[] };
+
+/** Parses the environment once; lists every bad variable instead of stopping at the first. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    };
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.MAILROOM_TLS_KEY === undefined) !== (e.MAILROOM_TLS_CERT === undefined)) {
+    problems.push('MAILROOM_TLS_KEY and MAILROOM_TLS_CERT: set both or neither');
+  }
+  if (e.DATABASE_URL && !e.MAILROOM_SECRET) {
+    // Several instances share one database: they must sign tokens with the same key.
+    problems.push('MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)');
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const dataDir = path.resolve(e.MAILROOM_DATA_DIR);
+  const config: Config = {
+    smtp: {
+      host: e.MAILROOM_SMTP_HOST,
+      port: e.MAILROOM_SMTP_PORT,
+      hostname: e.MAILROOM_HOSTNAME,
+      maxMessageBytes: e.MAILROOM_MAX_MESSAGE_BYTES,
+      maxRecipients: e.MAILROOM_MAX_RECIPIENTS,
+      maxConnections: e.MAILROOM_SMTP_MAX_CONNECTIONS,
+      tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,
+    },
+    http: { host: e.MAILROOM_HTTP_HOST, port: e.MAILROOM_HTTP_PORT },
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    rulesFile: path.resolve(e.MAILROOM_CONFIG ?? DEFAULT_RULES_FILE),
+    secret: e.MAILROOM_SECRET ?? null,
+    smtpRelay: e.MAILROOM_SMTP_RELAY ?? null,
+    outboxDir: path.join(dataDir, 'outbox'),
+    worker: {
+      concurrency: e.MAILROOM_WORKER_CONCURRENCY,
+      maxAttempts: e.MAILROOM_MAX_ATTEMPTS,
+      sweepIntervalMs: e.MAILROOM_SWEEP_INTERVAL_MS,
+    },
+    logLevel: e.MAILROOM_LOG_LEVEL,
+  };
+  return { ok: true, config: Object.freeze(config) };
+}
+
+/** The config with secrets and credentials hidden, for `--print-config` and `config check`. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const hidePassword = (url: string | null) => (url ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : null);
+  return {
+    ...config,
+    databaseUrl: hidePassword(config.databaseUrl),
+    redisUrl: hidePassword(config.redisUrl),
+    smtpRelay: hidePassword(config.smtpRelay),
+    secret: config.secret ? '***' : null,
+  };
+}

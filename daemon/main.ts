@@ -1,0 +1,93 @@
+import { createApp } from './app.js';
+import { createCliForwarder } from './cli/forward.js';
+import { createLocalContext } from './cli/local-context.js';
+import { DATABASE_COMMANDS } from './cli/context.js';
+import { EXIT, runCli } from './cli/program.js';
+import { parseConfig, type Config } from './config.js';
+import { readDaemonInfo } from './data-dir.js';
+import { AppError } from './errors.js';
+import { createLogger } from './logger.js';
+
+/** Entry point: config, then either the daemon or one CLI command. No logic of its own. */
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseConfig(process.env);
+  const config = parsed.ok ? parsed.config : null;
+  const configProblems = parsed.ok ? [] : parsed.problems;
+
+  // In embedded mode the running daemon owns PGlite: its database commands run inside it.
+  if (config && !config.databaseUrl && DATABASE_COMMANDS.has(argv[0] ?? '')) {
+    const owner = readDaemonInfo(config.dataDir);
+    if (owner) return createCliForwarder(owner).run(argv);
+  }
+  const io = {
+    out: (text: string) => void process.stdout.write(text),
+    err: (text: string) => void process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+  const ctx = createLocalContext({ io, config, configProblems, startDaemon: () => runDaemon(config, configProblems) });
+  return runCli(argv, ctx);
+}
+
+async function runDaemon(config: Config | null, problems: string[]): Promise<number> {
+  if (!config) {
+    process.stderr.write(`mailroom: invalid environment:\n  ${problems.join('\n  ')}\n`);
+    return EXIT.CONFIG;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = createApp(config, { logger });
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ event: 'app.start_failed', err }, 'mailroom could not start');
+    await app.stop().catch(() => undefined);
+    logger.flush();
+    if (err instanceof AppError && err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
+    if (err instanceof AppError && err.code === 'DATA_DIR_LOCKED') return EXIT.LOCKED;
+    if (err instanceof AppError && err.code === 'STORAGE_UNAVAILABLE') return EXIT.STORAGE;
+    return EXIT.FAILURE;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) {
+        logger.warn({ event: 'app.forced_exit', signal }, 'second signal: exiting now');
+        process.exit(EXIT.FAILURE);
+      }
+      stopping = true;
+      logger.info({ event: 'app.stopping', signal }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.error({ event: 'app.shutdown_timeout' }, 'shutdown took too long; exiting');
+        process.exit(EXIT.FAILURE);
+      }, 45_000);
+      force.unref();
+      app.stop().then(
+        () => resolve(EXIT.OK),
+        (err: unknown) => {
+          logger.error({ event: 'app.stop_failed', err }, 'shutdown failed');
+          resolve(EXIT.FAILURE);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => {
+      void app.reloadRules();
+    });
+    const fatal = (kind: string) => (err: unknown) => {
+      logger.fatal({ event: 'app.fatal', kind, err }, 'unexpected failure; shutting down');
+      shutdown(kind);
+    };
+    process.on('unhandledRejection', fatal('unhandledRejection'));
+    process.on('uncaughtException', fatal('uncaughtException'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mailroom: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = EXIT.FAILURE;
+  },
+);

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Db } from '../../db/client.js';
+import { resolveRecipient } from '../../rules/mailboxes.js';
+import type { RuleSet } from '../../rules/schema.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { SmtpReplyError } from './reply-error.js';
+import { spoolMessage } from './spool-writer.js';
+
+export interface SmtpIntakeDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  rules: () => RuleSet;
+  /** Called after a message is committed; must not throw (the sweeper repairs lost enqueues). */
+  onStored: (inboundId: number) => void;
+}
+
+export interface SmtpIntake {
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The SMTP front door: cheap checks in the hooks, 250 only after the spool commit. */
+export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
+  const { config, logger } = deps;
+  const tls = config.smtp.tls;
+  const options: SMTPServerOptions = {
+    name: config.smtp.hostname,
+    banner: 'mailroom ESMTP',
+    size: config.smtp.maxMessageBytes,
+    // smtp-server then answers 552 5.3.4 itself once the stream is drained (RFC 5321 §4.5.3.1.10).
+    rejectOversized: true,
+    maxClients: config.smtp.maxConnections,
+    maxRecipients: config.smtp.maxRecipients,
+    authOptional: true,
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideENHANCEDSTATUSCODES: false,
+    hidePIPELINING: false,
+    hide8BITMIME: false,
+    hideSMTPUTF8: false,
+    hideDSN: true,
+    // A reverse lookup per connection adds latency and a DNS dependency to every session.
+    disableReverseLookup: true,
+    socketTimeout: 60_000,
+    closeTimeout: 30_000,
+    logger: false,
+    ...(tls ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } : {}),
+    onRcptTo(address, session, callback) {
+      const match = resolveRecipient(deps.rules(), address.address);
+      if (!match) {
+        logger.info(
+          { event: 'smtp.rcpt_rejected', sessionId: session.id, untrusted: { rcptTo: address.address } },
+          'recipient refused',
+        );
+        return callback(new SmtpReplyError(550, `<${address.address}>: no such mailbox here`));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      void receive(stream, session).then(
+        (reply) => callback(null, reply),
+        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+      );
+    },
+  };
+
+  async function receive(stream: NodeJS.ReadableStream, session: SMTPServerSession): Promise<string> {
+    const started = process.hrtime.bigint();
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const envelope = {
+      mailFrom,
+      rcptTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+      clientAddress: session.remoteAddress,
+      clientHelo: session.hostNameAppearsAs || null,
+      tls: session.secure,
+      receivedAt: new Date(),
+    };
+    const result = await spoolMessage(deps.db, stream as import('node:stream').Readable, envelope, config.smtp.maxMessageBytes);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (result.kind === 'too_big') {
+      logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
+      // smtp-server replies 552 5.3.4 because rejectOversized is on; this is the same answer.
+      throw new SmtpReplyError(552, 'Message exceeds fixed maximum message size');
+    }
+    if (result.kind === 'storage_failed') {
+      logger.error({ event: 'smtp.spool_failed', sessionId: session.id, bytes: result.sizeBytes, ms, err: result.error }, 'could not store message');
+      throw new SmtpReplyError(451, 'Local error in processing, please try again later');
+    }
+    logger.info(
+      { event: 'message.queued', sessionId: session.id, inboundId: result.inboundId, bytes: result.sizeBytes, rcpts: envelope.rcptTo.length, ms },
+      'message stored',
+    );
+    deps.onStored(result.inboundId);
+    return `Message queued as ${result.inboundId}`;
+  }
+
+  const server = new SMTPServer(options);
+  server.on('error', (err) => logger.warn({ event: 'smtp.error', err }, 'smtp server error'));
+
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.server.once('error', onError);
+        server.listen(config.smtp.port, config.smtp.host, () => {
+          server.server.off('error', onError);
+          resolve((server.server.address() as AddressInfo).port);
+        });
+      }),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

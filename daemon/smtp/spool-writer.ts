@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Db } from '../../db/client.js';
+import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedInbound, insertInbound, type Envelope } from '../../db/inbound.js';
+
+/** Messages up to this size are stored in one INSERT; larger ones in rows of this size. */
+export const SPOOL_CHUNK_BYTES = 256 * 1024;
+
+export type SpoolResult =
+  | { kind: 'stored'; inboundId: number; sizeBytes: number }
+  | { kind: 'too_big'; sizeBytes: number }
+  | { kind: 'storage_failed'; sizeBytes: number; error: unknown };
+
+/**
+ * Reads a DATA stream to its end and stores it. Always consumes the whole stream (RFC 5321 needs
+ * the final dot before any reply), holds at most one chunk in memory, and leaves nothing
+ * half-written: a large message stays in state `receiving` until its last chunk is in.
+ */
+export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope, maxBytes: number): Promise<SpoolResult> {
+  const hash = createHash('sha256');
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let total = 0;
+  let chunkedId: number | null = null;
+  let seq = 0;
+  let failure: unknown = null;
+
+  const flushChunk = async (): Promise<void> => {
+    const data = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    chunkedId ??= await beginChunkedInbound(db, envelope);
+    await appendInboundChunk(db, chunkedId, seq, data);
+    seq += 1;
+  };
+
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    total += piece.length;
+    if (total > maxBytes || failure) continue; // keep draining; the reply comes after the dot
+    hash.update(piece);
+    pending.push(piece);
+    pendingBytes += piece.length;
+    if (pendingBytes >= SPOOL_CHUNK_BYTES) {
+      try {
+        await flushChunk();
+      } catch (err) {
+        failure = err;
+      }
+    }
+  }
+
+  try {
+    if (total > maxBytes) {
+      if (chunkedId !== null) await discardInbound(db, chunkedId);
+      return { kind: 'too_big', sizeBytes: total };
+    }
+    if (failure) throw failure;
+    const sha256 = hash.digest('hex');
+    if (chunkedId === null) {
+      const inboundId = await insertInbound(db, envelope, Buffer.concat(pending, pendingBytes), sha256);
+      return { kind: 'stored', inboundId, sizeBytes: total };
+    }
+    if (pendingBytes > 0) await flushChunk();
+    await finishChunkedInbound(db, chunkedId, { sizeBytes: total, sha256, chunkCount: seq });
+    return { kind: 'stored', inboundId: chunkedId, sizeBytes: total };
+  } catch (err) {
+    if (chunkedId !== null) {
+      // Best effort: if storage is down this fails too, and the sweeper deletes the row later.
+      await discardInbound(db, chunkedId).catch(() => undefined);
+    }
+    return { kind: 'storage_failed', sizeBytes: total, error: err };
+  }
+}

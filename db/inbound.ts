@@ -1,0 +1,212 @@
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
+
+/** What the SMTP session knew about a message when it arrived. */
+export interface Envelope {
+  mailFrom: string;
+  rcptTo: string[];
+  clientAddress: string;
+  clientHelo: string | null;
+  tls: boolean;
+  receivedAt: Date;
+}
+
+export type InboundRow = typeof inboundMessages.$inferSelect;
+/** A spool row without its bytes, for listings. */
+export type InboundSummary = Omit<InboundRow, 'raw'>;
+
+function envelopeColumns(envelope: Envelope) {
+  return {
+    mailFrom: envelope.mailFrom,
+    rcptTo: envelope.rcptTo,
+    clientAddress: envelope.clientAddress,
+    clientHelo: envelope.clientHelo,
+    tls: envelope.tls,
+    receivedAt: envelope.receivedAt,
+  };
+}
+
+/** Stores a message that fits one row; one statement, so it is committed or absent. */
+export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha256: string): Promise<number> {
+  const [row] = await db
+    .insert(inboundMessages)
+    .values({ ...envelopeColumns(envelope), raw, sizeBytes: raw.length, sha256, state: 'received' })
+    .returning({ id: inboundMessages.id });
+  return row!.id;
+}
+
+/**
+ * Starts a large message: a row in state `receiving`, which nothing processes. Its chunks are
+ * added one statement at a time and `finishChunkedInbound` flips it to `received`, so no
+ * transaction stays open while a slow client sends 25 MB. A row left `receiving` by a crash was
+ * never acknowledged and is deleted by the sweeper.
+ */
+export async function beginChunkedInbound(db: Db, envelope: Envelope): Promise<number> {
+  const [row] = await db
+    .insert(inboundMessages)
+    .values({ ...envelopeColumns(envelope), sizeBytes: 0, sha256: '', state: 'receiving' })
+    .returning({ id: inboundMessages.id });
+  return row!.id;
+}
+
+export async function appendInboundChunk(db: Db, inboundId: number, seq: number, data: Buffer): Promise<void> {
+  await db.insert(inboundChunks).values({ inboundId, seq, data });
+}
+
+export async function finishChunkedInbound(
+  db: Db,
+  inboundId: number,
+  totals: { sizeBytes: number; sha256: string; chunkCount: number },
+): Promise<void> {
+  await db
+    .update(inboundMessages)
+    .set({ ...totals, state: 'received', updatedAt: new Date() })
+    .where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.state, 'receiving')));
+}
+
+/** Removes a message that was never acknowledged (chunks go with it). */
+export async function discardInbound(db: Db, inboundId: number): Promise<void> {
+  await db.delete(inboundMessages).where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.state, 'receiving')));
+}
+
+/** The message bytes, from the row or its chunks. */
+export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw'>): Promise<Buffer> {
+  if (row.raw) return row.raw;
+  const chunks = await db
+    .select({ data: inboundChunks.data })
+    .from(inboundChunks)
+    .where(eq(inboundChunks.inboundId, row.id))
+    .orderBy(asc(inboundChunks.seq));
+  return Buffer.concat(chunks.map((chunk) => chunk.data));
+}
+
+/**
+ * Marks a row as being worked on and counts the attempt. Returns null when the row is already
+ * finished (processed, ignored, failed) or not there: the caller then has nothing to do.
+ */
+export async function claimInbound(db: Db, inboundId: number): Promise<InboundRow | null> {
+  const [row] = await db
+    .update(inboundMessages)
+    .set({ state: 'processing', attempts: sql`${inboundMessages.attempts} + 1`, updatedAt: new Date() })
+    .where(and(eq(inboundMessages.id, inboundId), inArray(inboundMessages.state, ['received', 'processing'])))
+    .returning();
+  return row ?? null;
+}
+
+export interface InboundOutcome {
+  state: Extract<InboundState, 'processed' | 'ignored' | 'failed' | 'received'>;
+  reason?: string | null;
+  error?: string | null;
+  ticketId?: number | null;
+  articleId?: number | null;
+}
+
+/** Records how processing ended; `received` hands the row back for a retry. */
+export async function finishInbound(db: Db, inboundId: number, outcome: InboundOutcome): Promise<void> {
+  const done = outcome.state !== 'received';
+  await db
+    .update(inboundMessages)
+    .set({
+      state: outcome.state,
+      stateReason: outcome.reason ?? null,
+      lastError: outcome.error ?? null,
+      ticketId: outcome.ticketId ?? null,
+      articleId: outcome.articleId ?? null,
+      updatedAt: new Date(),
+      processedAt: done ? new Date() : null,
+    })
+    .where(eq(inboundMessages.id, inboundId));
+}
+
+/** Locks the row for the processing transaction and tells whether it still needs work. */
+export async function lockInboundForProcessing(db: Db, inboundId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ state: inboundMessages.state })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, inboundId))
+    .for('update');
+  return row?.state === 'processing';
+}
+
+const summaryColumns = {
+  id: inboundMessages.id,
+  receivedAt: inboundMessages.receivedAt,
+  mailFrom: inboundMessages.mailFrom,
+  rcptTo: inboundMessages.rcptTo,
+  clientAddress: inboundMessages.clientAddress,
+  clientHelo: inboundMessages.clientHelo,
+  tls: inboundMessages.tls,
+  sizeBytes: inboundMessages.sizeBytes,
+  sha256: inboundMessages.sha256,
+  chunkCount: inboundMessages.chunkCount,
+  state: inboundMessages.state,
+  stateReason: inboundMessages.stateReason,
+  attempts: inboundMessages.attempts,
+  lastError: inboundMessages.lastError,
+  ticketId: inboundMessages.ticketId,
+  articleId: inboundMessages.articleId,
+  updatedAt: inboundMessages.updatedAt,
+  processedAt: inboundMessages.processedAt,
+};
+
+export async function getInbound(db: Db, inboundId: number): Promise<InboundSummary | null> {
+  const [row] = await db.select(summaryColumns).from(inboundMessages).where(eq(inboundMessages.id, inboundId));
+  return row ?? null;
+}
+
+export async function listInbound(db: Db, filter: { state?: InboundState; limit: number }): Promise<InboundSummary[]> {
+  return db
+    .select(summaryColumns)
+    .from(inboundMessages)
+    .where(filter.state ? eq(inboundMessages.state, filter.state) : undefined)
+    .orderBy(desc(inboundMessages.id))
+    .limit(filter.limit);
+}
+
+/**
+ * Rows the queue may have lost: received but not picked up for `receivedGraceMs`, or stuck in
+ * processing longer than `processingLeaseMs` (the worker died).
+ */
+export async function findUnfinishedInbound(
+  db: Db,
+  options: { now: Date; receivedGraceMs: number; processingLeaseMs: number; limit: number },
+): Promise<number[]> {
+  const receivedBefore = new Date(options.now.getTime() - options.receivedGraceMs);
+  const processingBefore = new Date(options.now.getTime() - options.processingLeaseMs);
+  const rows = await db
+    .select({ id: inboundMessages.id })
+    .from(inboundMessages)
+    .where(
+      or(
+        and(eq(inboundMessages.state, 'received'), lt(inboundMessages.updatedAt, receivedBefore)),
+        and(eq(inboundMessages.state, 'processing'), lt(inboundMessages.updatedAt, processingBefore)),
+      ),
+    )
+    .orderBy(asc(inboundMessages.id))
+    .limit(options.limit);
+  return rows.map((row) => row.id);
+}
+
+/** Deletes rows that never finished arriving (their sender never got a 250). */
+export async function deleteAbandonedInbound(db: Db, olderThan: Date): Promise<number> {
+  const rows = await db
+    .delete(inboundMessages)
+    .where(and(eq(inboundMessages.state, 'receiving'), lt(inboundMessages.receivedAt, olderThan)))
+    .returning({ id: inboundMessages.id });
+  return rows.length;
+}
+
+/** Puts finished rows back in the queue's hands: `ids` or, with `failed`, every failed row. */
+export async function resetInboundForReplay(db: Db, target: { ids: number[] } | { failed: true }): Promise<number[]> {
+  const where =
+    'ids' in target
+      ? and(inArray(inboundMessages.id, target.ids), inArray(inboundMessages.state, ['processed', 'ignored', 'failed', 'received']))
+      : eq(inboundMessages.state, 'failed');
+  const rows = await db
+    .update(inboundMessages)
+    .set({ state: 'received', attempts: 0, stateReason: null, lastError: null, updatedAt: new Date(), processedAt: null })
+    .where(where)
+    .returning({ id: inboundMessages.id });
+  return rows.map((row) => row.id).sort((a, b) => a - b);
+}

@@ -1,0 +1,202 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** bytea that both drivers hand back as a Buffer (PGlite gives a Uint8Array). */
+export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+});
+
+const id = (name: string) => bigint(name, { mode: 'number' });
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const INBOUND_STATES = ['receiving', 'received', 'processing', 'processed', 'ignored', 'failed'] as const;
+export type InboundState = (typeof INBOUND_STATES)[number];
+
+/** The spool: every message exactly as it arrived, with its envelope. The source of truth. */
+export const inboundMessages = pgTable(
+  'inbound_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    mailFrom: text('mail_from').notNull(),
+    rcptTo: text('rcpt_to').array().notNull(),
+    clientAddress: text('client_address').notNull(),
+    clientHelo: text('client_helo'),
+    tls: boolean('tls').notNull().default(false),
+    sizeBytes: integer('size_bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    /** Whole message when it fits one row; null when it is stored in inbound_chunks. */
+    raw: bytea('raw'),
+    chunkCount: integer('chunk_count').notNull().default(0),
+    state: text('state').$type<InboundState>().notNull().default('received'),
+    stateReason: text('state_reason'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    ticketId: id('ticket_id'),
+    articleId: id('article_id'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (table) => [index('inbound_messages_state_idx').on(table.state, table.updatedAt)],
+);
+
+/** Parts of a large message, in order, so no message has to sit in memory whole to be stored. */
+export const inboundChunks = pgTable(
+  'inbound_chunks',
+  {
+    inboundId: id('inbound_id')
+      .notNull()
+      .references(() => inboundMessages.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.inboundId, table.seq] })],
+);
+
+export const contacts = pgTable('contacts', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** Lower case. */
+  address: text('address').notNull().unique(),
+  name: text('name').notNull().default(''),
+  suppressedAt: timestamp('suppressed_at', { withTimezone: true }),
+  suppressionReason: text('suppression_reason'),
+  createdAt: createdAt(),
+});
+
+export const ticketNumberSeq = pgSequence('ticket_number_seq', { startWith: 1000 });
+
+export const TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    number: id('number')
+      .notNull()
+      .unique()
+      .default(sql`nextval('ticket_number_seq')`),
+    subject: text('subject').notNull(),
+    status: text('status').$type<TicketStatus>().notNull().default('new'),
+    mailbox: text('mailbox').notNull(),
+    requesterId: id('requester_id')
+      .notNull()
+      .references(() => contacts.id),
+    category: text('category'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
+    /** The ticket this one follows up (reply to a closed ticket) or was split from (stranger). */
+    linkedTicketId: id('linked_ticket_id'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('tickets_status_idx').on(table.status, table.updatedAt)],
+);
+
+export const ticketParticipants = pgTable(
+  'ticket_participants',
+  {
+    ticketId: id('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    contactId: id('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    role: text('role').$type<'requester' | 'to' | 'cc'>().notNull(),
+    deliveryState: text('delivery_state'),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.ticketId, table.contactId] })],
+);
+
+export const articles = pgTable(
+  'articles',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: id('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    /** The spool row it came from; unique so re-processing a row can never add it twice. */
+    inboundId: id('inbound_id').unique(),
+    direction: text('direction').$type<'inbound' | 'outbound'>().notNull(),
+    autoGeneratedReason: text('auto_generated_reason'),
+    messageId: text('message_id'),
+    inReplyTo: text('in_reply_to').array().notNull().default(sql`'{}'::text[]`),
+    references: text('references').array().notNull().default(sql`'{}'::text[]`),
+    fromAddress: text('from_address').notNull(),
+    fromName: text('from_name').notNull().default(''),
+    toAddresses: jsonb('to_addresses').$type<Array<{ address: string; name: string }>>().notNull().default([]),
+    ccAddresses: jsonb('cc_addresses').$type<Array<{ address: string; name: string }>>().notNull().default([]),
+    replyTo: jsonb('reply_to').$type<Array<{ address: string; name: string }>>().notNull().default([]),
+    subject: text('subject').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    textBody: text('text_body').notNull(),
+    htmlBody: text('html_body'),
+    visibleText: text('visible_text').notNull(),
+    bodyHash: text('body_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('articles_ticket_idx').on(table.ticketId, table.id),
+    index('articles_message_id_idx').on(table.messageId),
+    // The same message relayed twice (same Message-ID, same body) is stored once.
+    uniqueIndex('articles_dedupe_idx').on(table.messageId, table.bodyHash),
+  ],
+);
+
+/** Attachment bytes, stored once per content hash however many articles carry them. */
+export const attachmentBlobs = pgTable('attachment_blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  content: bytea('content').notNull(),
+  createdAt: createdAt(),
+});
+
+export const articleAttachments = pgTable(
+  'article_attachments',
+  {
+    articleId: id('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    filename: text('filename'),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256')
+      .notNull()
+      .references(() => attachmentBlobs.sha256),
+    contentId: text('content_id'),
+    disposition: text('disposition'),
+  },
+  (table) => [primaryKey({ columns: [table.articleId, table.position] })],
+);
+
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: id('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    articleId: id('article_id'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('ticket_events_ticket_idx').on(table.ticketId, table.id)],
+);

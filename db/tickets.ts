@@ -1,0 +1,151 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
+
+export type TicketRow = typeof tickets.$inferSelect;
+export type ParticipantRole = 'requester' | 'to' | 'cc';
+
+export async function findTicketByNumber(db: Db, number: number): Promise<TicketRow | null> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.number, number));
+  return row ?? null;
+}
+
+export async function findTicketById(db: Db, ticketId: number): Promise<TicketRow | null> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, ticketId));
+  return row ?? null;
+}
+
+/** The ticket of the newest stored article whose Message-ID is one of `messageIds`. */
+export async function findTicketByMessageIds(db: Db, messageIds: string[]): Promise<TicketRow | null> {
+  if (messageIds.length === 0) return null;
+  const [row] = await db
+    .select({ ticket: tickets })
+    .from(articles)
+    .innerJoin(tickets, eq(tickets.id, articles.ticketId))
+    .where(inArray(articles.messageId, messageIds.slice(0, 100)))
+    .orderBy(desc(articles.id))
+    .limit(1);
+  return row?.ticket ?? null;
+}
+
+/** Finds or creates the contact for an address (stored lower case); returns its id. */
+export async function upsertContact(db: Db, address: string, name: string): Promise<number> {
+  const normalized = address.trim().toLowerCase();
+  const [row] = await db
+    .insert(contacts)
+    .values({ address: normalized, name })
+    .onConflictDoUpdate({
+      target: contacts.address,
+      // Keep a known name; fill it in when we first learn it.
+      set: { name: sql`case when ${contacts.name} = '' then excluded.name else ${contacts.name} end` },
+    })
+    .returning({ id: contacts.id });
+  return row!.id;
+}
+
+export async function createTicket(
+  db: Db,
+  values: { subject: string; mailbox: string; requesterId: number; category: string | null; linkedTicketId: number | null },
+): Promise<TicketRow> {
+  const [row] = await db.insert(tickets).values({ ...values, status: 'new' }).returning();
+  return row!;
+}
+
+/** Adds participants that are not there yet; returns the contact ids actually added. */
+export async function addParticipants(
+  db: Db,
+  ticketId: number,
+  participants: Array<{ contactId: number; role: ParticipantRole }>,
+): Promise<number[]> {
+  if (participants.length === 0) return [];
+  const rows = await db
+    .insert(ticketParticipants)
+    .values(participants.map((p) => ({ ticketId, contactId: p.contactId, role: p.role })))
+    .onConflictDoNothing()
+    .returning({ contactId: ticketParticipants.contactId });
+  return rows.map((row) => row.contactId);
+}
+
+export async function isParticipant(db: Db, ticketId: number, contactId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ contactId: ticketParticipants.contactId })
+    .from(ticketParticipants)
+    .where(and(eq(ticketParticipants.ticketId, ticketId), eq(ticketParticipants.contactId, contactId)));
+  return Boolean(row);
+}
+
+export async function setTicketStatus(db: Db, ticketId: number, status: TicketStatus): Promise<void> {
+  await db.update(tickets).set({ status, updatedAt: new Date() }).where(eq(tickets.id, ticketId));
+}
+
+export async function touchTicket(db: Db, ticketId: number): Promise<void> {
+  await db.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, ticketId));
+}
+
+export async function addTicketEvent(
+  db: Db,
+  ticketId: number,
+  type: string,
+  data: Record<string, unknown>,
+  articleId: number | null = null,
+): Promise<void> {
+  await db.insert(ticketEvents).values({ ticketId, type, data, articleId });
+}
+
+export interface TicketListItem {
+  number: number;
+  subject: string;
+  status: TicketStatus;
+  mailbox: string;
+  requester: string;
+  category: string | null;
+  tags: string[];
+  articleCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export async function listTickets(db: Db, filter: { status?: TicketStatus; limit: number }): Promise<TicketListItem[]> {
+  const rows = await db
+    .select({
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      mailbox: tickets.mailbox,
+      requester: contacts.address,
+      category: tickets.category,
+      tags: tickets.tags,
+      articleCount: sql<number>`(select count(*) from ${articles} where ${articles.ticketId} = ${tickets.id})`.mapWith(Number),
+      createdAt: tickets.createdAt,
+      updatedAt: tickets.updatedAt,
+    })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.requesterId))
+    .where(filter.status ? eq(tickets.status, filter.status) : undefined)
+    .orderBy(desc(tickets.number))
+    .limit(filter.limit);
+  return rows;
+}
+
+export async function listParticipants(db: Db, ticketId: number) {
+  return db
+    .select({
+      address: contacts.address,
+      name: contacts.name,
+      role: ticketParticipants.role,
+      deliveryState: ticketParticipants.deliveryState,
+      addedAt: ticketParticipants.addedAt,
+    })
+    .from(ticketParticipants)
+    .innerJoin(contacts, eq(contacts.id, ticketParticipants.contactId))
+    .where(eq(ticketParticipants.ticketId, ticketId))
+    .orderBy(asc(ticketParticipants.addedAt), asc(contacts.address));
+}
+
+export async function listTicketEvents(db: Db, ticketId: number) {
+  return db
+    .select({ id: ticketEvents.id, type: ticketEvents.type, data: ticketEvents.data, articleId: ticketEvents.articleId, createdAt: ticketEvents.createdAt })
+    .from(ticketEvents)
+    .where(eq(ticketEvents.ticketId, ticketId))
+    .orderBy(asc(ticketEvents.id));
+}

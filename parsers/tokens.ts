@@ -1,0 +1,47 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signed tokens that go into addresses and Message-IDs. They are short, lower-case (some MTAs
+ * fold local parts to lower case) and carry a truncated HMAC so nobody can guess or forge a
+ * token that names somebody else's ticket or delivery.
+ */
+export type TokenKind = 't' | 'd';
+
+const MAC_CHARS = 10; // 50 bits of base32: forging needs ~2^50 guesses, each one an SMTP transaction
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(bytes: Buffer, length: number): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= length) break;
+  }
+  return out;
+}
+
+function mac(secret: string, kind: TokenKind, id: string): string {
+  return base32(createHmac('sha256', secret).update(`${kind}:${id}`).digest(), MAC_CHARS);
+}
+
+/** Builds `<kind><id>-<mac>`, e.g. `t1042-k3m9x2ab7q`. */
+export function signToken(secret: string, kind: TokenKind, id: number | string): string {
+  const text = String(id);
+  return `${kind}${text}-${mac(secret, kind, text)}`;
+}
+
+/** Returns the id a token names, or null when it is malformed or its MAC does not verify. */
+export function verifyToken(secret: string, kind: TokenKind, token: string): string | null {
+  const match = /^([td])(\d{1,18})-([a-z2-7]{10})$/.exec(token.toLowerCase());
+  if (!match || match[1] !== kind) return null;
+  const id = match[2]!;
+  const expected = Buffer.from(mac(secret, kind, id));
+  const given = Buffer.from(match[3]!);
+  return timingSafeEqual(expected, given) ? id : null;
+}
