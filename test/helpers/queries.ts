@@ -1,0 +1,42 @@
+import { eq } from 'drizzle-orm';
+import { listArticles } from '../../db/articles.js';
+import { getInbound, type InboundSummary } from '../../db/inbound.js';
+import { articles, tickets } from '../../db/schema.js';
+import { findTicketById, listParticipants, listTicketEvents, type TicketRow } from '../../db/tickets.js';
+import type { TestApp } from './test-app.js';
+import { waitFor } from './wait.js';
+
+/** Waits until a spool row has finished processing (processed, ignored or failed). */
+export async function waitForInbound(t: TestApp, inboundId: number, timeoutMs = 10_000): Promise<InboundSummary> {
+  return waitFor(
+    async () => {
+      const row = await getInbound(t.db, inboundId);
+      return row && ['processed', 'ignored', 'failed'].includes(row.state) ? row : undefined;
+    },
+    `spool row ${inboundId} to finish`,
+    timeoutMs,
+  );
+}
+
+export async function ticketOfInbound(t: TestApp, row: InboundSummary): Promise<TicketRow> {
+  if (!row.ticketId) throw new Error(`spool row ${row.id} has no ticket (state ${row.state}, ${row.stateReason ?? row.lastError})`);
+  return (await findTicketById(t.db, row.ticketId))!;
+}
+
+export async function ticketDetail(t: TestApp, ticketId: number) {
+  const [ticket, participants, articleRows, events] = await Promise.all([
+    findTicketById(t.db, ticketId),
+    listParticipants(t.db, ticketId),
+    listArticles(t.db, ticketId),
+    listTicketEvents(t.db, ticketId),
+  ]);
+  return { ticket: ticket!, participants, articles: articleRows, events };
+}
+
+export async function countTickets(t: TestApp): Promise<number> {
+  return (await t.db.select({ id: tickets.id }).from(tickets)).length;
+}
+
+export async function articlesWithMessageId(t: TestApp, messageId: string) {
+  return t.db.select().from(articles).where(eq(articles.messageId, messageId));
+}

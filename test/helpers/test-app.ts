@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { createApp, type App } from '../../daemon/app.js';
+import { parseConfig, type Config } from '../../daemon/config.js';
+import { loadOrCreateSecret } from '../../daemon/data-dir.js';
+import type { Db } from '../../db/client.js';
+import { captureLogs, type LogLine } from './log-capture.js';
+import { databaseUrl, realMode, TEMPLATE_DATABASE } from './mode.js';
+import { sendRaw, type SendResult } from './smtp-client.js';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface TestAppOptions {
+  /** Rules YAML text; defaults to test/fixtures/rules/helpdesk.yaml. */
+  rules?: string;
+  env?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  smtpPort: number;
+  httpPort: number;
+  secret: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  logs: { lines: LogLine[]; events(name: string): LogLine[] };
+  readonly db: Db;
+  send(envelope: { from: string; to: string[] }, raw: string | Buffer): Promise<SendResult>;
+  /** Stops and starts the daemon on the same database (a restart after a crash or deploy). */
+  restart(): Promise<void>;
+  /** Stops the daemon and removes what the test created (database, queue keys, data folder). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real daemon (createApp) on 127.0.0.1 port 0: PGlite + in-process queue in embedded
+ * mode; a fresh database cloned from the migrated template + a unique BullMQ prefix in real mode.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-test-'));
+  const rulesFile = path.join(dataDir, 'rules.yaml');
+  writeFileSync(rulesFile, options.rules ?? (await import('node:fs')).readFileSync(path.join(FIXTURES, 'rules', 'helpdesk.yaml'), 'utf8'));
+  const suffix = randomBytes(6).toString('hex');
+  let dbUrl: string | null = null;
+  if (realMode) {
+    const name = `mailroom_t_${suffix}`;
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
+    } finally {
+      await admin.end();
+    }
+    dbUrl = databaseUrl(name);
+  }
+  const env: Record<string, string> = {
+    MAILROOM_SMTP_PORT: '0',
+    MAILROOM_HTTP_PORT: '0',
+    MAILROOM_DATA_DIR: dataDir,
+    MAILROOM_CONFIG: rulesFile,
+    MAILROOM_HOSTNAME: 'mailroom.test',
+    MAILROOM_LOG_LEVEL: 'debug',
+    ...(realMode ? { DATABASE_URL: dbUrl!, REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET } : {}),
+    ...options.env,
+  };
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new Error(`test config invalid: ${parsed.problems.join('; ')}`);
+  const config = parsed.config;
+  const logs = captureLogs();
+  const queuePrefix = `mrtest-${suffix}`;
+  const secret = config.secret ?? loadOrCreateSecret(dataDir);
+
+  let app = createApp(config, { logger: logs.logger, queuePrefix });
+  let ports = await app.start();
+
+  const testApp: TestApp = {
+    get app() {
+      return app;
+    },
+    config,
+    get smtpPort() {
+      return ports.smtpPort;
+    },
+    get httpPort() {
+      return ports.httpPort;
+    },
+    secret,
+    dataDir,
+    databaseUrl: dbUrl,
+    logs,
+    get db() {
+      return app.db;
+    },
+    send: (envelope, raw) => sendRaw(ports.smtpPort, envelope, raw),
+    async restart() {
+      await app.stop();
+      app = createApp(config, { logger: logs.logger, queuePrefix });
+      ports = await app.start();
+    },
+    async close() {
+      await app.stop().catch(() => undefined);
+      if (realMode) {
+        const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`drop database if exists mailroom_t_${suffix} with (force)`).finally(() => admin.end());
+        const redis = new Redis(process.env.REDIS_URL!);
+        const keys = await redis.keys(`${queuePrefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return testApp;
+}
+
+let counter = 0;
+/** Builds a raw RFC 5322 message with CRLF line ends; headers are given in order. */
+export function rawMessage(options: {
+  from: string;
+  to?: string;
+  cc?: string;
+  subject: string;
+  body?: string;
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string;
+  headers?: Record<string, string>;
+}): string {
+  counter += 1;
+  const lines = [
+    `From: ${options.from}`,
+    `To: ${options.to ?? 'soporte@example.com'}`,
+    ...(options.cc ? [`Cc: ${options.cc}`] : []),
+    `Subject: ${options.subject}`,
+    `Date: Sat, 21 Nov 2026 10:00:00 +0000`,
+    `Message-ID: <${options.messageId ?? `m${Date.now()}.${counter}.${randomBytes(4).toString('hex')}@client.test`}>`,
+    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`] : []),
+    ...(options.references ? [`References: ${options.references}`] : []),
+    ...Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    options.body ?? 'Hello, I need help.',
+    '',
+  ];
+  return lines.join('\r\n');
+}
