@@ -33,6 +33,8 @@ export interface App {
   start(): Promise<RunningApp>;
   stop(): Promise<void>;
   reloadRules(): Promise<boolean>;
+  /** Runs a CLI command line inside the daemon, on its database and queue. */
+  runCommand(argv: string[], io: CliIO): Promise<number>;
   /** Available after start. */
   readonly db: Db;
   readonly queue: JobQueue;
@@ -109,23 +111,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     sweeper.start();
 
     const cliToken = randomBytes(24).toString('hex');
-    const forwardedContext = (io: CliIO): CliContext => ({
-      io,
-      config,
-      configProblems: [],
-      withDb: (fn) => fn(db),
-      enqueue: async (ids) => {
-        for (const id of ids) await need(queue, 'queue').enqueue(id);
-      },
-      startDaemon: null,
-      migrate: null,
-    });
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,
       logger: logger.child({ component: 'http' }),
       readiness,
-      runCli: embedded ? (argv, io) => runCli(argv, forwardedContext(io)) : null,
+      runCli: embedded ? runCommand : null,
       cliToken,
     });
     const httpPort = await http.listen();
@@ -143,6 +134,22 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       'mailroom started',
     );
     return { smtpPort, httpPort };
+  }
+
+  function runCommand(argv: string[], io: CliIO): Promise<number> {
+    const db = need(database, 'database').db;
+    const ctx: CliContext = {
+      io,
+      config,
+      configProblems: [],
+      withDb: (fn) => fn(db),
+      enqueue: async (ids) => {
+        for (const id of ids) await need(queue, 'queue').enqueue(id);
+      },
+      startDaemon: null,
+      migrate: null,
+    };
+    return runCli(argv, ctx);
   }
 
   async function stop(): Promise<void> {
@@ -165,6 +172,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     start,
     stop,
     reloadRules: () => need(rules, 'rules').reload(),
+    runCommand,
     get db() {
       return need(database, 'database').db;
     },

@@ -83,6 +83,11 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
   };
 }
 
+/** The root cause, not drizzle's wrapper (whose message is the whole SQL text). */
 function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  let root = err;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  if (!(root instanceof Error)) return String(root);
+  const code = (root as { code?: unknown }).code;
+  return `${root.name}${typeof code === 'string' ? ` ${code}` : ''}: ${root.message}`.slice(0, 2000);
 }

@@ -20,6 +20,8 @@ export interface TestAppOptions {
   /** Rules YAML text; defaults to test/fixtures/rules/helpdesk.yaml. */
   rules?: string;
   env?: Record<string, string>;
+  /** Lets a test route the daemon's database traffic, e.g. through a proxy it can cut. */
+  rewriteDatabaseUrl?: (url: string) => string;
 }
 
 export interface TestApp {
@@ -59,6 +61,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     }
     dbUrl = databaseUrl(name);
   }
+  const appDbUrl = dbUrl && options.rewriteDatabaseUrl ? options.rewriteDatabaseUrl(dbUrl) : dbUrl;
   const env: Record<string, string> = {
     MAILROOM_SMTP_PORT: '0',
     MAILROOM_HTTP_PORT: '0',
@@ -66,7 +69,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     MAILROOM_CONFIG: rulesFile,
     MAILROOM_HOSTNAME: 'mailroom.test',
     MAILROOM_LOG_LEVEL: 'debug',
-    ...(realMode ? { DATABASE_URL: dbUrl!, REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET } : {}),
+    ...(realMode ? { DATABASE_URL: appDbUrl!, REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET } : {}),
     ...options.env,
   };
   const parsed = parseConfig(env);
