@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/mailroom.js', import.meta.url));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mailroom …` as a separate process, as an admin would. */
+export function runMailroom(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mailroom ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  smtpPort: number;
+  httpPort: number;
+  logLines: Array<Record<string, unknown>>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts `mailroom start` and waits for its app.started log line. */
+export async function startDaemonProcess(env: Record<string, string>): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logLines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start; stderr: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
+        buffered = buffered.slice(newline + 1);
+        logLines.push(line);
+        if (line.event === 'app.started') {
+          clearTimeout(timer);
+          resolve(line);
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`daemon exited with ${code}; stderr: ${stderr}; stdout: ${buffered}`)));
+  });
+  return {
+    child,
+    smtpPort: Number(started.smtpPort),
+    httpPort: Number(started.httpPort),
+    logLines,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMailroom, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
+import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
+import { sendRaw } from '../helpers/smtp-client.js';
+import { rawMessage, TEST_SECRET } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+let dataDir: string;
+let env: Record<string, string>;
+let dbName: string | null = null;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
+  env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info' };
+  if (realMode) {
+    dbName = `mailroom_cli_${randomBytes(5).toString('hex')}`;
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${dbName} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
+    Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET });
+  }
+});
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  if (dbName) {
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`).finally(() => admin.end());
+  }
+});
+
+interface TicketsJson {
+  tickets: Array<{ number: number; subject: string; status: string; requester: string; articleCount: number }>;
+}
+
+describe('the mailroom command', () => {
+  let daemon: DaemonProcess | null = null;
+  afterAll(async () => {
+    if (daemon && daemon.child.exitCode === null) await daemon.stop();
+  });
+
+  it('runs on the defaults, takes a mail, and the CLI shows the ticket while the daemon runs and after it stops', async () => {
+    daemon = await startDaemonProcess(env);
+    const raw = rawMessage({ from: 'Ana <ana@cliente.es>', subject: 'No me llegan los envíos', body: 'Desde ayer no llegan.\n\nEl vie, Ana escribió:\n> antes' });
+    const sent = await sendRaw(daemon.smtpPort, { from: 'ana@cliente.es', to: ['soporte@example.com'] }, raw);
+    expect(sent.code).toBe(250);
+
+    const listed = await waitFor(async () => {
+      const run = await runMailroom(['tickets', 'list', '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      const json = JSON.parse(run.stdout) as TicketsJson;
+      return json.tickets.length > 0 ? json : undefined;
+    }, 'the ticket to be listed', 20_000);
+    expect(listed.tickets[0]).toMatchObject({ subject: 'No me llegan los envíos', status: 'new', requester: 'ana@cliente.es', articleCount: 1 });
+    const number = listed.tickets[0]!.number;
+
+    const shown = await runMailroom(['tickets', 'show', String(number), '--json'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    const detail = JSON.parse(shown.stdout) as { ticket: { number: number }; articles: Array<{ visibleText: string }>; events: Array<{ type: string }> };
+    expect(detail.ticket.number).toBe(number);
+    expect(detail.articles[0]!.visibleText).toBe('Desde ayer no llegan.');
+    expect(detail.events.map((e) => e.type)).toContain('ticket.created');
+
+    const human = await runMailroom(['tickets', 'list'], env);
+    expect(human.stdout).toMatch(new RegExp(`^NUMBER\\s+STATUS.*\\n${number}\\s+new\\s+ana@cliente\\.es`, 'm'));
+
+    const inbound = await runMailroom(['inbound', 'list', '--json'], env);
+    expect((JSON.parse(inbound.stdout) as { inbound: Array<{ state: string }> }).inbound[0]!.state).toBe('processed');
+
+    expect(await daemon.stop()).toBe(0);
+    expect(daemon.logLines.some((line) => line.event === 'app.stopped')).toBe(true);
+    expect(existsSync(path.join(dataDir, 'daemon.json'))).toBe(false);
+
+    const afterStop = await runMailroom(['tickets', 'list', '--json'], env);
+    expect(afterStop.code, afterStop.stderr).toBe(0);
+    expect((JSON.parse(afterStop.stdout) as TicketsJson).tickets.map((t) => t.number)).toEqual([number]);
+  });
+
+  it('says so when a ticket does not exist', async () => {
+    const run = await runMailroom(['tickets', 'show', '999999'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('mailroom: no ticket 999999\n');
+  });
+
+  it('refuses to start with a bad environment, listing every problem, before opening any port', async () => {
+    const run = await runMailroom(['start'], { ...env, MAILROOM_SMTP_PORT: 'abc', MAILROOM_MAX_MESSAGE_BYTES: '-5', DATABASE_URL: 'mysql://x' });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('MAILROOM_SMTP_PORT');
+    expect(run.stderr).toContain('MAILROOM_MAX_MESSAGE_BYTES');
+    expect(run.stderr).toContain('DATABASE_URL');
+  });
+
+  it('checks a rules file and names the line and path of a mistake', async () => {
+    const bad = path.join(dataDir, 'bad.yaml');
+    writeFileSync(bad, 'mailboxes:\n  - address: soporte@example.com\n    name: Soporte\n    lenguaje: es\n');
+    const run = await runMailroom(['config', 'check'], { ...env, MAILROOM_CONFIG: bad });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4:5: mailboxes\\[0\\]: Unrecognized key: "lenguaje"`));
+    const good = await runMailroom(['config', 'check', '--json'], env);
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, mailboxes: ['soporte@example.com'], environment: [], rules: [] });
+  });
+
+  it('parses files from the corpora and prints one JSON object per file', async () => {
+    const files = [
+      new URL('mime/mikel-mail/plain_emails/basic_email.eml', CORPUS),
+      new URL('replies/mailgun-talon/standard_replies/apple_mail.eml', CORPUS),
+    ].map((url) => url.pathname);
+    const existing = files.filter((file) => existsSync(file));
+    expect(existing.length).toBeGreaterThan(0);
+    const run = await runMailroom(['parse', ...existing, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; ok: boolean; autoGenerated: unknown });
+    expect(lines.map((l) => l.file)).toEqual(existing);
+    expect(lines.every((l) => l.ok && l.autoGenerated !== null)).toBe(true);
+
+    const bodyFile = path.join(dataDir, 'body.txt');
+    writeFileSync(bodyFile, 'Gracias, ya funciona.\n\nEl lun, 2 mar 2026, Soporte escribió:\n> ¿Puede probar de nuevo?\n');
+    const body = await runMailroom(['parse', bodyFile, '--body', 'text', '--json'], env);
+    expect(JSON.parse(body.stdout)).toMatchObject({ ok: true, visibleText: 'Gracias, ya funciona.' });
+  });
+});
