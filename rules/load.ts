@@ -21,7 +21,7 @@ export function loadRuleSet(text: string, file: string): LoadResult {
     return {
       ok: false,
       problems: doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
+        const pos = lineCounter.linePos(error.pos[0]);
         return { file, line: pos?.line ?? null, column: pos?.col ?? null, path: '', message: error.message.split('\n')[0]! };
       }),
     };
