@@ -6,7 +6,6 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'The environment or the rules file is invalid; the problems are listed.',
   DATA_DIR_LOCKED: 'Another mailroom process owns the embedded database in this data folder.',
   STORAGE_UNAVAILABLE: 'The database could not be reached or refused the write.',
-  DAEMON_UNREACHABLE: 'The CLI could not reach the running daemon that owns the embedded database.',
   NOT_FOUND: 'The ticket or spool row named on the command line does not exist.',
   USAGE: 'The command line is incomplete or contradictory.',
 } as const;
