@@ -17,6 +17,10 @@ async function main(argv: string[]): Promise<number> {
   // In embedded mode the running daemon owns PGlite: its database commands run inside it.
   if (config && !config.databaseUrl && DATABASE_COMMANDS.has(argv[0] ?? '')) {
     const owner = readDaemonInfo(config.dataDir);
+    if (owner && owner.httpPort === 0) {
+      process.stderr.write(`mailroom: another mailroom command (pid ${owner.pid}) is using the embedded database; try again\n`);
+      return EXIT.LOCKED;
+    }
     if (owner) return createCliForwarder(owner).run(argv);
   }
   const io = {
