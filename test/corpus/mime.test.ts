@@ -9,10 +9,13 @@ import { parseMessage, type ParsedMessage, type ParseResult } from '../../parser
 const CORPUS = new URL('../../../shared/corpus/mime/', import.meta.url);
 
 /**
- * Measured 2025: see the report printed by the last test. Set a little below the honest figure so
- * that a regression fails, while a mailparser upgrade that moves one borderline check does not.
+ * Measured 424/443 (95.7%) with mailparser 3.9.31. The misses are other libraries' notions of an
+ * attachment or a display name, plus four real differences the printed report lists: a comment
+ * inside an address, a folded tab in a subject, html that leaves out a trailing text/plain part,
+ * and ids kept from a second References header. Set a little below the honest figure so that a
+ * regression fails while one borderline check moving does not.
  */
-const MIN_EXPECTATION_RATE = 0.9;
+const MIN_EXPECTATION_RATE = 0.93;
 
 /** Stress files are over 500 kB; a parser that goes quadratic on them shows up here. */
 const STRESS_TIMEOUT_MS = 60_000;
@@ -60,6 +63,19 @@ function normalizeText(text: string): string {
     .map((line) => line.trimEnd())
     .join('\n')
     .trimEnd();
+}
+
+/**
+ * For substring checks only: whitespace runs collapsed to one space. The stalwart excerpts in the
+ * manifest were cut from the upstream JSON with line breaks folded into spaces, so a line-wise
+ * comparison would fail them for wrapping alone.
+ */
+function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/gu, ' ').trim();
+}
+
+function containsText(haystack: string, needle: string): boolean {
+  return collapseWhitespace(haystack).includes(collapseWhitespace(needle));
 }
 
 /** Occurrences of a needle, both sides compared under the README's text rule. */
@@ -161,7 +177,7 @@ const CHECKS: Record<string, Check> = {
   },
   text_equals: (expected, m) => outcome(normalizeText(m.text) === normalizeText(expected as string), m.text),
   text_contains: (expected, m) =>
-    outcome((expected as string[]).every((needle) => countOccurrences(m.text, needle) > 0), m.text),
+    outcome((expected as string[]).every((needle) => containsText(m.text, needle)), m.text),
   text_starts_with: (expected, m) =>
     outcome(normalizeText(m.text).startsWith(normalizeText(expected as string)), m.text),
   text_count: (expected, m) => {
@@ -176,7 +192,7 @@ const CHECKS: Record<string, Check> = {
   html_equals: (expected, m) =>
     outcome(normalizeText(m.html ?? '') === normalizeText(expected as string), m.html),
   html_contains: (expected, m) =>
-    outcome((expected as string[]).every((needle) => countOccurrences(m.html ?? '', needle) > 0), m.html),
+    outcome((expected as string[]).every((needle) => containsText(m.html ?? '', needle)), m.html),
   html_count: (expected, m) => {
     const html = m.html ?? '';
     const actual = Object.fromEntries(Object.keys(expected as object).map((k) => [k, countOccurrences(html, k)]));
@@ -233,20 +249,26 @@ function snippet(value: unknown): string {
 }
 
 describe('mime corpus', () => {
-  it('lists every corpus file in the manifest with a must-parse flag', () => {
+  it('reads a manifest in which every entry must parse', () => {
     expect(manifest.length).toBeGreaterThan(0);
     expect(manifest.every((entry) => entry.must_parse)).toBe(true);
   });
 
-  it.each(manifest.map((entry) => [entry.file, entry] as const))(
-    'parses %s without throwing',
-    async (_file, entry) => {
-      const { bytes, result } = await parseCorpusFile(entry.file);
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
-      expect(result).toMatchObject({ ok: true });
-    },
-    // it.each takes one timeout for the whole table, so the stress budget applies to all rows.
-    Math.max(STRESS_TIMEOUT_MS, CORE_TIMEOUT_MS),
+  const byTier = (tier: ManifestEntry['tier']) =>
+    manifest.filter((entry) => entry.tier === tier).map((entry) => [entry.file, entry] as const);
+
+  async function expectParsed(entry: ManifestEntry): Promise<void> {
+    const { bytes, result } = await parseCorpusFile(entry.file);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
+    expect(result).toMatchObject({ ok: true });
+  }
+
+  it.each(byTier('core'))('parses %s without throwing', (_file, entry) => expectParsed(entry), CORE_TIMEOUT_MS);
+
+  it.each(byTier('stress'))(
+    'parses the large file %s without throwing',
+    (_file, entry) => expectParsed(entry),
+    STRESS_TIMEOUT_MS,
   );
 
   it(
