@@ -1,19 +1,13 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { ParsedAttachment } from '../parsers/message.js';
 import type { Db } from './client.js';
 import { articleAttachments, articles, attachmentBlobs } from './schema.js';
 
 export type ArticleRow = typeof articles.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
 
-export interface NewAttachment {
-  filename: string | null;
-  contentType: string;
-  size: number;
-  sha256: string;
-  contentId: string | null;
-  disposition: string | null;
-  content: Buffer;
-}
+/** An attachment as the parser yields it: metadata for the article, bytes for the blob store. */
+export type NewAttachment = ParsedAttachment;
 
 export async function insertArticle(db: Db, values: NewArticle): Promise<ArticleRow> {
   const [row] = await db.insert(articles).values(values).returning();
