@@ -11,7 +11,10 @@ import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
 import { createBullmqQueue } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
-import type { JobQueue } from './queue/job-queue.js';
+import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
+import { createDeliverySender } from './outbound/send-delivery.js';
+import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
+import { watchFile } from './watch-file.js';
 import { createRulesStore, type RulesStore } from './rules-store.js';
 import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
 import { createSweeper, type Sweeper } from './sweeper.js';
@@ -38,6 +41,7 @@ export interface App {
   /** Available after start. */
   readonly db: Db;
   readonly queue: JobQueue;
+  readonly outboundQueue: JobQueue;
   readonly sweeper: Sweeper;
   readonly logger: Logger;
 }
@@ -50,6 +54,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger(config.logLevel);
   let database: Database | null = null;
   let queue: JobQueue | null = null;
+  let outboundQueue: JobQueue | null = null;
+  let transport: OutboundTransport | null = null;
+  let stopWatching: (() => void) | null = null;
   let sweeper: Sweeper | null = null;
   let rules: RulesStore | null = null;
   let http: HttpServer | null = null;
@@ -72,7 +79,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       }
     };
     await probe('database', () => need(database, 'database').ping());
-    await probe('queue', () => need(queue, 'queue').ping());
+    await probe('queue', async () => {
+      await need(queue, 'queue').ping();
+      await need(outboundQueue, 'outbound queue').ping();
+    });
     const problems = rules?.lastProblems() ?? [];
     checks.rules = problems.length === 0 ? { ok: true } : { ok: false, error: problems.map((p) => `${p.file}:${p.line ?? '?'}: ${p.path} ${p.message}`).join('; ') };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -93,20 +103,42 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     }
     const db = database.db;
 
-    queue = config.redisUrl
-      ? createBullmqQueue(logger.child({ component: 'queue' }), { redisUrl: config.redisUrl, prefix: deps.queuePrefix, maxAttempts: config.worker.maxAttempts })
-      : createInProcessQueue(logger.child({ component: 'queue' }), config.worker.maxAttempts);
+    const makeQueue = (spec: QueueSpec, maxAttempts: number): JobQueue =>
+      config.redisUrl
+        ? createBullmqQueue(logger.child({ component: 'queue', queue: spec.name }), { redisUrl: config.redisUrl, spec, prefix: deps.queuePrefix, maxAttempts })
+        : createInProcessQueue(logger.child({ component: 'queue', queue: spec.name }), spec, maxAttempts);
+    queue = makeQueue(QUEUES.inbound, config.worker.maxAttempts);
+    outboundQueue = makeQueue(QUEUES.outbound, config.worker.outboundMaxAttempts);
     const currentRules = () => need(rules, 'rules').current();
+    const enqueueDelivery = (id: number): void => {
+      need(outboundQueue, 'outbound queue')
+        .enqueue(id)
+        .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', deliveryId: id, err }, 'enqueue failed; the sweeper will pick the delivery up'));
+    };
     const processor = createInboundProcessor({
       db,
       logger: logger.child({ component: 'worker' }),
       rules: currentRules,
       secret,
       maxAttempts: config.worker.maxAttempts,
+      onDeliveryQueued: enqueueDelivery,
     });
     queue.startWorker(processor, config.worker.concurrency);
+    transport = createOutboundTransport({ relayUrl: config.smtpRelay, outboxDir: config.outboxDir, hostname: config.smtp.hostname, logger });
+    outboundQueue.startWorker(
+      createDeliverySender({
+        db,
+        logger: logger.child({ component: 'sender' }),
+        transport,
+        secret,
+        hostname: config.smtp.hostname,
+        maxAttempts: config.worker.outboundMaxAttempts,
+      }),
+      2,
+    );
+    stopWatching = watchFile(config.rulesFile, () => void need(rules, 'rules').reload(), log);
 
-    sweeper = createSweeper(db, queue, logger.child({ component: 'sweeper' }), { intervalMs: config.worker.sweepIntervalMs });
+    sweeper = createSweeper(db, { inbound: queue, outbound: outboundQueue }, logger.child({ component: 'sweeper' }), { intervalMs: config.worker.sweepIntervalMs });
     await sweeper.sweep(true);
     sweeper.start();
 
@@ -156,13 +188,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     const log = logger.child({ component: 'app' });
     await smtp?.close();
     await http?.close();
+    stopWatching?.();
     sweeper?.stop();
     await queue?.close();
+    await outboundQueue?.close();
+    transport?.close();
     await database?.close();
     releaseDataDir?.();
     smtp = null;
     http = null;
     queue = null;
+    outboundQueue = null;
+    transport = null;
+    stopWatching = null;
     database = null;
     releaseDataDir = null;
     log.info({ event: 'app.stopped' }, 'mailroom stopped');
@@ -178,6 +216,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     get queue() {
       return need(queue, 'queue');
+    },
+    get outboundQueue() {
+      return need(outboundQueue, 'outbound queue');
     },
     get sweeper() {
       return need(sweeper, 'sweeper');

@@ -37,6 +37,7 @@ export const envSchema = z.object({
   MAILROOM_HOSTNAME: z.string().min(1).default(os.hostname()),
   MAILROOM_WORKER_CONCURRENCY: positiveInt.default(4),
   MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
+  MAILROOM_OUTBOUND_MAX_ATTEMPTS: positiveInt.default(10),
   MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
   MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -60,7 +61,7 @@ export interface Config {
   secret: string | null;
   smtpRelay: string | null;
   outboxDir: string;
-  worker: { concurrency: number; maxAttempts: number; sweepIntervalMs: number };
+  worker: { concurrency: number; maxAttempts: number; outboundMaxAttempts: number; sweepIntervalMs: number };
   logLevel: z.output<typeof envSchema>['MAILROOM_LOG_LEVEL'];
 }
 
@@ -107,6 +108,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     worker: {
       concurrency: e.MAILROOM_WORKER_CONCURRENCY,
       maxAttempts: e.MAILROOM_MAX_ATTEMPTS,
+      outboundMaxAttempts: e.MAILROOM_OUTBOUND_MAX_ATTEMPTS,
       sweepIntervalMs: e.MAILROOM_SWEEP_INTERVAL_MS,
     },
     logLevel: e.MAILROOM_LOG_LEVEL,

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { findUnsentDeliveries } from '../db/deliveries.js';
 import { deleteAbandonedInbound, findUnfinishedInbound } from '../db/inbound.js';
 import type { Logger } from './logger.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -20,8 +21,9 @@ export interface Sweeper {
   stop(): void;
 }
 
-/** Re-enqueues spool rows the queue lost: jobs are hints, the spool is the truth. */
-export function createSweeper(db: Db, queue: JobQueue, logger: Logger, options: SweeperOptions): Sweeper {
+/** Re-enqueues spool rows and outbox rows the queues lost: jobs are hints, rows are the truth. */
+export function createSweeper(db: Db, queues: { inbound: JobQueue; outbound: JobQueue }, logger: Logger, options: SweeperOptions): Sweeper {
+  const queue = queues.inbound;
   const receivedGraceMs = options.receivedGraceMs ?? 30_000;
   const processingLeaseMs = options.processingLeaseMs ?? 5 * 60_000;
   const abandonedAfterMs = options.abandonedAfterMs ?? 60 * 60_000;
@@ -45,8 +47,13 @@ export function createSweeper(db: Db, queue: JobQueue, logger: Logger, options: 
       if (!startup) break; // a periodic pass takes one batch; the next pass takes more
     }
     const deleted = await deleteAbandonedInbound(db, new Date(now.getTime() - abandonedAfterMs));
-    if (total > 0 || deleted > 0) {
-      logger.info({ event: 'sweeper.pass', requeued: total, abandonedDeleted: deleted, startup }, 'sweeper re-enqueued unfinished rows');
+    const unsent = await findUnsentDeliveries(db, new Date(now.getTime() - (startup ? 0 : receivedGraceMs)), 1000);
+    for (const id of unsent) await queues.outbound.enqueue(id);
+    if (total > 0 || deleted > 0 || unsent.length > 0) {
+      logger.info(
+        { event: 'sweeper.pass', requeued: total, deliveriesRequeued: unsent.length, abandonedDeleted: deleted, startup },
+        'sweeper re-enqueued unfinished rows',
+      );
     }
     return total;
   };

@@ -102,6 +102,11 @@ export const tickets = pgTable(
     fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
     /** The ticket this one follows up (reply to a closed ticket) or was split from (stranger). */
     linkedTicketId: id('linked_ticket_id'),
+    /** Required details the customer has not given yet, recomputed after each customer mail. */
+    missingFields: text('missing_fields').array().notNull().default(sql`'{}'::text[]`),
+    /** Missing-details requests sent so far (the rules cap them). */
+    detailRequests: integer('detail_requests').notNull().default(0),
+    slaDueAt: timestamp('sla_due_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -199,4 +204,70 @@ export const ticketEvents = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index('ticket_events_ticket_idx').on(table.ticketId, table.id)],
+);
+
+export const DELIVERY_KINDS = [
+  'acknowledgement',
+  'missing_details',
+  'acknowledgement_missing_details',
+  'sensitive_warning',
+  'notification',
+  'agent_reply',
+] as const;
+export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
+/** Kinds sent automatically: RFC 3834 rules and rate limits apply to these. */
+export const AUTOMATIC_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((kind) => kind !== 'agent_reply');
+
+export type DeliveryState = 'queued' | 'sent' | 'partial' | 'failed';
+export type RecipientState = 'pending' | 'deferred' | 'sent' | 'failed' | 'delayed';
+
+/** Every mail mailroom sends: the outbox. A send job delivers it; bounces are matched to it. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: id('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<DeliveryKind>().notNull(),
+    mailbox: text('mailbox').notNull(),
+    /** Without angle brackets; signed so a reply or bounce quoting it can be verified. */
+    messageId: text('message_id').notNull().unique(),
+    fromName: text('from_name').notNull(),
+    replyTo: text('reply_to').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    inReplyTo: text('in_reply_to'),
+    references: text('references').array().notNull().default(sql`'{}'::text[]`),
+    state: text('state').$type<DeliveryState>().notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('deliveries_ticket_idx').on(table.ticketId, table.createdAt),
+    index('deliveries_state_idx').on(table.state, table.updatedAt),
+  ],
+);
+
+/** One row per recipient of a delivery, with what the relay or a bounce said about it. */
+export const deliveryRecipients = pgTable(
+  'delivery_recipients',
+  {
+    deliveryId: id('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    address: text('address').notNull(),
+    state: text('state').$type<RecipientState>().notNull().default('pending'),
+    smtpCode: integer('smtp_code'),
+    enhancedStatus: text('enhanced_status'),
+    diagnostic: text('diagnostic'),
+    reason: text('reason'),
+    hard: boolean('hard'),
+    remoteMta: text('remote_mta'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.deliveryId, table.address] }), index('delivery_recipients_address_idx').on(table.address)],
 );

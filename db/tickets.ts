@@ -10,6 +10,12 @@ export async function findTicketByNumber(db: Db, number: number): Promise<Ticket
   return row ?? null;
 }
 
+/** Re-reads a ticket and locks its row until the transaction ends. */
+export async function lockTicket(db: Db, ticketId: number): Promise<TicketRow | null> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, ticketId)).for('update');
+  return row ?? null;
+}
+
 export async function findTicketById(db: Db, ticketId: number): Promise<TicketRow | null> {
   const [row] = await db.select().from(tickets).where(eq(tickets.id, ticketId));
   return row ?? null;

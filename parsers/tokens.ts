@@ -45,3 +45,20 @@ export function verifyToken(secret: string, kind: TokenKind, token: string): str
   const given = Buffer.from(match[3]!);
   return timingSafeEqual(expected, given) ? id : null;
 }
+
+/**
+ * The Message-ID of a mail mailroom sends: `<ticket token>.<delivery token>@<domain>`, so a
+ * reply or a bounce that quotes it names its ticket and delivery in a way nobody can forge.
+ */
+export function formatOwnMessageId(secret: string, ticketNumber: number, deliveryId: number, domain: string): string {
+  return `${signToken(secret, 't', ticketNumber)}.${signToken(secret, 'd', deliveryId)}@${domain}`;
+}
+
+/** Reads a Message-ID (without brackets) that mailroom generated; null for any other or a forgery. */
+export function parseOwnMessageId(secret: string, messageId: string): { ticketNumber: number; deliveryId: number } | null {
+  const match = /^(t\d{1,18}-[a-z2-7]{10})\.(d\d{1,18}-[a-z2-7]{10})@/i.exec(messageId);
+  if (!match) return null;
+  const ticket = verifyToken(secret, 't', match[1]!);
+  const delivery = verifyToken(secret, 'd', match[2]!);
+  return ticket !== null && delivery !== null ? { ticketNumber: Number(ticket), deliveryId: Number(delivery) } : null;
+}

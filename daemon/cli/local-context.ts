@@ -5,6 +5,7 @@ import { claimDataDir, pgliteDir, readDaemonInfo } from '../data-dir.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createBullmqQueue } from '../queue/bullmq-queue.js';
+import { QUEUES } from '../queue/job-queue.js';
 import { requireConfig, type CliContext, type CliIO } from './context.js';
 
 /** The context of a command run from a terminal: it opens what it needs and closes it again. */
@@ -45,7 +46,7 @@ export function createLocalContext(options: {
     enqueue: options.config?.redisUrl
       ? async (ids) => {
           const config = requireConfig(ctx);
-          const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, maxAttempts: config.worker.maxAttempts });
+          const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, spec: QUEUES.inbound, maxAttempts: config.worker.maxAttempts });
           try {
             for (const id of ids) await queue.enqueue(id);
           } finally {

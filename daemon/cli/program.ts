@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerInboundCommands } from './commands/inbound.js';
 import { registerParseCommand } from './commands/parse.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { registerTicketCommands } from './commands/tickets.js';
 import type { CliContext } from './context.js';
 
@@ -52,6 +53,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   registerTicketCommands(program, ctx);
   registerInboundCommands(program, ctx);
   registerParseCommand(program, ctx, setExit);
+  registerRulesCommands(program, ctx, setExit);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

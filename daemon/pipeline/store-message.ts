@@ -1,35 +1,42 @@
 import type { Db } from '../../db/client.js';
 import { findArticleByInboundId, findDuplicateArticle, insertArticle, insertAttachments } from '../../db/articles.js';
 import type { InboundRow } from '../../db/inbound.js';
-import type { TicketStatus } from '../../db/schema.js';
 import {
   addParticipants,
   addTicketEvent,
   createTicket,
   findTicketById,
   isParticipant,
-  setTicketStatus,
+  lockTicket,
   touchTicket,
   upsertContact,
   type ParticipantRole,
   type TicketRow,
 } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
-import { isOwnAddress } from '../../rules/mailboxes.js';
+import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
+import { applyEvaluation, evaluateMessage } from './apply-rules.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
 
 export type StoreOutcome =
-  | { state: 'processed'; ticketId: number; ticketNumber: number; articleId: number; created: boolean; threadedBy: ThreadMethod | 'new' }
+  | {
+      state: 'processed';
+      ticketId: number;
+      ticketNumber: number;
+      articleId: number;
+      created: boolean;
+      threadedBy: ThreadMethod | 'new';
+      /** Outbox rows to hand to the send queue once the transaction has committed. */
+      deliveryIds: number[];
+    }
   | { state: 'ignored'; reason: string; ticketId?: number; articleId?: number };
-
-/** Statuses a customer's reply reopens (RFC-free helpdesk convention). */
-const REOPENED_BY_CUSTOMER: ReadonlySet<TicketStatus> = new Set(['pending', 'solved']);
 
 export interface StoreContext {
   ruleSet: RuleSet;
   secret: string;
+  now: Date;
 }
 
 /**
@@ -46,7 +53,7 @@ export async function storeMessage(
   const already = await findArticleByInboundId(tx, row.id);
   if (already) {
     const ticket = (await findTicketById(tx, already.ticketId))!;
-    return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId: already.id, created: false, threadedBy: 'new' };
+    return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId: already.id, created: false, threadedBy: 'new', deliveryIds: [] };
   }
   if (!classification.mailbox) {
     // Only a bounce address was reached: kept in the spool for the bounce handler.
@@ -66,7 +73,7 @@ export async function storeMessage(
     // Out-of-office and similar land on their ticket but never change its status.
     const articleId = await addArticle(tx, match.ticket, row, message, senderAddress, match.method, automation.reason);
     await touchTicket(tx, match.ticket.id);
-    return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method };
+    return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds: [] };
   }
 
   if (!senderAddress) return { state: 'ignored', reason: 'no_sender' };
@@ -82,9 +89,9 @@ export async function storeMessage(
     } else if (ticket.status === 'closed') {
       ticket = await openLinkedTicket(tx, ticket, message, classification, senderId, 'followup', senderAddress);
       created = true;
-    } else if (REOPENED_BY_CUSTOMER.has(ticket.status)) {
-      await setTicketStatus(tx, ticket.id, 'open');
-      await addTicketEvent(tx, ticket.id, 'status.changed', { from: ticket.status, to: 'open', reason: 'customer_reply' });
+    } else {
+      // Serialises everything that changes this ticket (status, tags, fields, rate limits).
+      ticket = (await lockTicket(tx, ticket.id))!;
     }
   } else {
     ticket = await createTicket(tx, {
@@ -100,9 +107,13 @@ export async function storeMessage(
 
   await addMessageParticipants(tx, ticket.id, message, senderId, created, ctx.ruleSet);
   const threadedBy = created || !match ? 'new' : match.method;
-  const articleId = await addArticle(tx, ticket, row, message, senderAddress, threadedBy, null);
+  const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
+  const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticket, created, message, classification.details, ctx.secret, ctx.now);
+  const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null);
+  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now };
+  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);
-  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy };
+  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }
 
 async function openLinkedTicket(

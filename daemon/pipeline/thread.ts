@@ -2,7 +2,7 @@ import type { Db } from '../../db/client.js';
 import { findTicketByMessageIds, findTicketByNumber, type TicketRow } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { findSubjectTicketNumber } from '../../parsers/threading.js';
-import { verifyToken } from '../../parsers/tokens.js';
+import { parseOwnMessageId, verifyToken } from '../../parsers/tokens.js';
 
 export type ThreadMethod = 'reply_token' | 'headers' | 'subject_token';
 export interface ThreadMatch {
@@ -23,6 +23,12 @@ export async function findThread(db: Db, message: ParsedMessage, details: string
   }
   // In-Reply-To names the message answered; References oldest-first, so read it backwards.
   const ids = [...message.inReplyTo, ...[...message.references].reverse()];
+  // A Message-ID mailroom generated names its ticket itself, verifiably.
+  for (const id of ids) {
+    const own = parseOwnMessageId(secret, id);
+    const ticket = own ? await findTicketByNumber(db, own.ticketNumber) : null;
+    if (ticket) return { ticket, method: 'headers' };
+  }
   const byHeaders = await findTicketByMessageIds(db, ids);
   if (byHeaders) return { ticket: byHeaders, method: 'headers' };
   const number = findSubjectTicketNumber(message.subject);

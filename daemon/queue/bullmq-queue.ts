@@ -1,10 +1,11 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { inboundJobId, QUEUES, type InboundHandler, type JobQueue } from './job-queue.js';
+import { jobId, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
+  spec: QueueSpec;
   /** Key prefix; tests use a unique one each. @defaultValue 'mailroom' */
   prefix?: string;
   maxAttempts: number;
@@ -18,7 +19,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
   // never give up (maxRetriesPerRequest null, as BullMQ requires).
   const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   producer.on('error', (err) => logger.warn({ event: 'queue.redis_error', err }, 'redis connection error'));
-  const queue = new Queue(QUEUES.inbound, {
+  const queue = new Queue(options.spec.name, {
     connection: producer,
     prefix,
     defaultJobOptions: {
@@ -35,17 +36,17 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
 
   return {
     kind: 'bullmq',
-    async enqueue(inboundId) {
-      await queue.add('inbound', { inboundId }, { jobId: inboundJobId(inboundId) });
+    async enqueue(id) {
+      await queue.add(options.spec.job, { id }, { jobId: jobId(options.spec, id) });
     },
-    startWorker(handler: InboundHandler, concurrency: number) {
+    startWorker(handler: JobHandler, concurrency: number) {
       const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
       workerConnection = connection;
       connection.on('error', (err) => logger.warn({ event: 'queue.redis_error', err }, 'redis worker connection error'));
       worker = new Worker(
-        QUEUES.inbound,
+        options.spec.name,
         async (job) => {
-          await handler(Number((job.data as { inboundId: number }).inboundId));
+          await handler(Number((job.data as { id: number }).id));
         },
         { connection, prefix, concurrency, autorun: true },
       );

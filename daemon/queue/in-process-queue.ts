@@ -1,17 +1,17 @@
 import type { Logger } from '../logger.js';
-import { retryDelayMs, type InboundHandler, type JobQueue } from './job-queue.js';
+import { retryDelayMs, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
 /**
  * The queue of a single daemon without Redis. Nothing here needs to survive a crash: the spool
  * rows do, and the sweeper re-enqueues them at start-up.
  */
-export function createInProcessQueue(logger: Logger, maxAttempts: number): JobQueue {
+export function createInProcessQueue(logger: Logger, spec: QueueSpec, maxAttempts: number): JobQueue {
   const waiting: number[] = [];
   const known = new Set<number>();
   const attempts = new Map<number, number>();
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
-  let handler: InboundHandler | null = null;
+  let handler: JobHandler | null = null;
   let concurrency = 1;
   let closed = false;
 
@@ -27,7 +27,7 @@ export function createInProcessQueue(logger: Logger, maxAttempts: number): JobQu
     }
   };
 
-  const run = async (work: InboundHandler, id: number): Promise<void> => {
+  const run = async (work: JobHandler, id: number): Promise<void> => {
     const attempt = (attempts.get(id) ?? 0) + 1;
     attempts.set(id, attempt);
     try {
@@ -37,13 +37,13 @@ export function createInProcessQueue(logger: Logger, maxAttempts: number): JobQu
     } catch (err) {
       if (attempt >= maxAttempts || closed) {
         // The row stays unfinished in the database; the sweeper will offer it again.
-        logger.warn({ event: 'queue.job_abandoned', inboundId: id, attempt, err }, 'job failed; left to the sweeper');
+        logger.warn({ event: 'queue.job_abandoned', queue: spec.name, id, attempt, err }, 'job failed; left to the sweeper');
         known.delete(id);
         attempts.delete(id);
         return;
       }
       const delay = retryDelayMs(attempt);
-      logger.warn({ event: 'queue.job_retry', inboundId: id, attempt, delayMs: delay, err }, 'job failed; retrying');
+      logger.warn({ event: 'queue.job_retry', queue: spec.name, id, attempt, delayMs: delay, err }, 'job failed; retrying');
       const timer = setTimeout(() => {
         timers.delete(timer);
         waiting.push(id);
@@ -56,10 +56,10 @@ export function createInProcessQueue(logger: Logger, maxAttempts: number): JobQu
 
   return {
     kind: 'in-process',
-    async enqueue(inboundId) {
-      if (closed || known.has(inboundId)) return;
-      known.add(inboundId);
-      waiting.push(inboundId);
+    async enqueue(id) {
+      if (closed || known.has(id)) return;
+      known.add(id);
+      waiting.push(id);
       pump();
     },
     startWorker(work, workerConcurrency) {

@@ -1,18 +1,24 @@
-/** Queue and job names in one place (STYLE §4). */
-export const QUEUES = { inbound: 'mailroom-inbound' } as const;
+/** Queue names, and the prefix of their job ids, in one place (STYLE §4). */
+export const QUEUES = {
+  /** One job per spool row: parse, thread, evaluate rules. */
+  inbound: { name: 'mailroom-inbound', job: 'inbound' },
+  /** One job per delivery: send it through the relay or into the outbox folder. */
+  outbound: { name: 'mailroom-outbound', job: 'delivery' },
+} as const;
+export type QueueSpec = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** What a worker does with one spool row. Throwing asks the queue to retry later. */
-export type InboundHandler = (inboundId: number) => Promise<void>;
+/** What a worker does with one row id. Throwing asks the queue to retry later. */
+export type JobHandler = (id: number) => Promise<void>;
 
 /**
- * One interface for BullMQ (REDIS_URL) and the in-process queue. Jobs carry the spool id only;
- * the spool row in the database is the truth, so a lost job is repaired by the sweeper.
+ * One interface for BullMQ (REDIS_URL) and the in-process queue. Jobs carry a row id only; the
+ * row in the database is the truth, so a lost job is repaired by the sweeper.
  */
 export interface JobQueue {
   readonly kind: 'bullmq' | 'in-process';
   /** Idempotent: enqueueing an id that is already waiting or running does nothing. */
-  enqueue(inboundId: number): Promise<void>;
-  startWorker(handler: InboundHandler, concurrency: number): void;
+  enqueue(id: number): Promise<void>;
+  startWorker(handler: JobHandler, concurrency: number): void;
   /** Jobs waiting or delayed (not running). */
   depth(): Promise<number>;
   ping(): Promise<void>;
@@ -26,6 +32,6 @@ export function retryDelayMs(attempt: number): number {
 }
 
 /** BullMQ refuses all-digit custom ids, and ':' is its key separator. */
-export function inboundJobId(inboundId: number): string {
-  return `inbound-${inboundId}`;
+export function jobId(spec: QueueSpec, id: number): string {
+  return `${spec.job}-${id}`;
 }

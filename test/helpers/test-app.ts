@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface TestAppOptions {
-  /** Rules YAML text; defaults to test/fixtures/rules/helpdesk.yaml. */
+  /** Rules YAML text, or the name of a file in test/fixtures/rules; default helpdesk.yaml. */
   rules?: string;
   env?: Record<string, string>;
   /** Lets a test route the daemon's database traffic, e.g. through a proxy it can cut. */
@@ -31,6 +31,7 @@ export interface TestApp {
   httpPort: number;
   secret: string;
   dataDir: string;
+  rulesFile: string;
   databaseUrl: string | null;
   logs: { lines: LogLine[]; events(name: string): LogLine[] };
   readonly db: Db;
@@ -48,7 +49,8 @@ export interface TestApp {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-test-'));
   const rulesFile = path.join(dataDir, 'rules.yaml');
-  writeFileSync(rulesFile, options.rules ?? (await import('node:fs')).readFileSync(path.join(FIXTURES, 'rules', 'helpdesk.yaml'), 'utf8'));
+  const rules = options.rules ?? 'helpdesk.yaml';
+  writeFileSync(rulesFile, rules.endsWith('.yaml') && !rules.includes('\n') ? readFileSync(path.join(FIXTURES, 'rules', rules), 'utf8') : rules);
   const suffix = randomBytes(6).toString('hex');
   let dbUrl: string | null = null;
   if (realMode) {
@@ -95,6 +97,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     secret,
     dataDir,
+    rulesFile,
     databaseUrl: dbUrl,
     logs,
     get db() {

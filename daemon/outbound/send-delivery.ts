@@ -1,0 +1,102 @@
+import type { Db } from '../../db/client.js';
+import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
+import { AUTOMATIC_KINDS } from '../../db/schema.js';
+import { splitAddress } from '../../parsers/addresses.js';
+import { signToken } from '../../parsers/tokens.js';
+import { BOUNCE_LOCAL_PART } from '../../rules/mailboxes.js';
+import type { Logger } from '../logger.js';
+import { LOOP_HEADER } from '../pipeline/classify.js';
+import type { OutboundTransport } from './transport.js';
+
+export interface SenderDeps {
+  db: Db;
+  logger: Logger;
+  transport: OutboundTransport;
+  secret: string;
+  hostname: string;
+  maxAttempts: number;
+}
+
+/** The envelope sender bounces come back to: it names the delivery, signed (DESIGN: VERP). */
+export function bounceAddress(secret: string, deliveryId: number, mailbox: string): string {
+  return `${BOUNCE_LOCAL_PART}+${signToken(secret, 'd', deliveryId)}@${splitAddress(mailbox)!.domain}`;
+}
+
+function enhancedStatus(response: string): string | null {
+  return /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1] ?? null;
+}
+
+/**
+ * The send job of one delivery. Recipients the relay refuses with 5xx are recorded as failed at
+ * once; 4xx refusals and connection failures are retried with backoff until the attempts run out.
+ */
+export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => Promise<void> {
+  return async (deliveryId) => {
+    const claimed = await claimDelivery(deps.db, deliveryId);
+    if (!claimed || claimed.recipients.length === 0) return;
+    const { delivery, recipients } = claimed;
+    const log = deps.logger.child({ deliveryId, ticketId: delivery.ticketId, messageId: delivery.messageId });
+    const to = recipients.map((r) => r.address);
+    const automatic = (AUTOMATIC_KINDS as readonly string[]).includes(delivery.kind);
+    const lastAttempt = delivery.attempts >= deps.maxAttempts;
+    let results: RecipientResult[];
+    try {
+      const outcome = await deps.transport.send(
+        {
+          envelope: { from: bounceAddress(deps.secret, delivery.id, delivery.mailbox), to },
+          from: { name: delivery.fromName, address: delivery.mailbox },
+          to,
+          replyTo: delivery.replyTo,
+          subject: delivery.subject,
+          text: delivery.textBody,
+          messageId: `<${delivery.messageId}>`,
+          ...(delivery.inReplyTo ? { inReplyTo: `<${delivery.inReplyTo}>` } : {}),
+          ...(delivery.references.length ? { references: delivery.references.map((id) => `<${id}>`) } : {}),
+          headers: {
+            [LOOP_HEADER]: deps.hostname,
+            // RFC 3834 §5 marks our automatic mail; Exchange honours X-Auto-Response-Suppress.
+            ...(automatic ? { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } : {}),
+          },
+        },
+        `${delivery.id}-${delivery.kind}`,
+      );
+      results = [
+        ...outcome.accepted.map((a): RecipientResult => ({ address: a.address, state: 'sent', smtpCode: Number(a.response.slice(0, 3)) || null, diagnostic: a.response })),
+        ...outcome.rejected.map((r): RecipientResult => {
+          const permanent = r.code === null || r.code >= 500;
+          return {
+            address: r.address,
+            state: permanent ? 'failed' : lastAttempt ? 'failed' : 'deferred',
+            smtpCode: r.code,
+            enhancedStatus: enhancedStatus(r.response),
+            diagnostic: r.response,
+            hard: permanent,
+            reason: permanent ? null : lastAttempt ? 'expired' : null,
+          };
+        }),
+      ];
+    } catch (err) {
+      // The relay could not be reached or answered 4xx for the whole message: try again later.
+      const text = err instanceof Error ? err.message : String(err);
+      const code = (err as { responseCode?: number }).responseCode ?? null;
+      results = to.map((address) => ({
+        address,
+        state: lastAttempt ? 'failed' : 'deferred',
+        smtpCode: code,
+        enhancedStatus: enhancedStatus((err as { response?: string }).response ?? ''),
+        diagnostic: text,
+        hard: false,
+        reason: lastAttempt ? 'expired' : null,
+      }));
+    }
+    await recordRecipientResults(deps.db, delivery.id, results);
+    const deferred = results.filter((r) => r.state === 'deferred');
+    const state = await settleDelivery(deps.db, delivery.id, deferred[0]?.diagnostic ?? null);
+    const failed = results.filter((r) => r.state === 'failed');
+    log.info(
+      { event: 'delivery.attempted', kind: delivery.kind, attempt: delivery.attempts, state, sent: results.length - failed.length - deferred.length, failed: failed.length, deferred: deferred.length, transport: deps.transport.kind },
+      'delivery attempted',
+    );
+    if (deferred.length > 0) throw new Error(`delivery ${delivery.id}: ${deferred.length} recipient(s) deferred: ${deferred[0]!.diagnostic}`);
+  };
+}

@@ -1,0 +1,68 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { contacts, tickets, type TicketStatus } from '../../db/schema.js';
+import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
+import type { AutomationVerdict } from '../../parsers/auto-generated.js';
+import { actionsOnEnter } from '../../rules/plan.js';
+import type { Mailbox } from '../../rules/schema.js';
+import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
+
+/** Adds and removes tags, recording an event per actual change; returns the new tag list. */
+export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remove: string[]): Promise<string[]> {
+  const removed = ticket.tags.filter((tag) => remove.includes(tag));
+  const kept = ticket.tags.filter((tag) => !remove.includes(tag));
+  const added = [...new Set(add)].filter((tag) => !kept.includes(tag));
+  if (removed.length === 0 && added.length === 0) return ticket.tags;
+  const next = [...kept, ...added];
+  await tx.update(tickets).set({ tags: next, updatedAt: new Date() }).where(eq(tickets.id, ticket.id));
+  for (const tag of added) await addTicketEvent(tx, ticket.id, 'tag.added', { tag });
+  for (const tag of removed) await addTicketEvent(tx, ticket.id, 'tag.removed', { tag });
+  ticket.tags = next;
+  return next;
+}
+
+/**
+ * Moves a ticket to a status, records the event, and runs the rules' actions for entering it
+ * (tags, notifications). Returns delivery ids to enqueue after commit.
+ */
+export async function changeStatus(
+  tx: Db,
+  ctx: AutomaticMailContext,
+  ticket: TicketRow,
+  mailbox: Mailbox,
+  to: TicketStatus,
+  reason: string,
+  cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
+): Promise<number[]> {
+  if (ticket.status === to) return [];
+  const from = ticket.status;
+  await tx.update(tickets).set({ status: to, updatedAt: new Date() }).where(eq(tickets.id, ticket.id));
+  ticket.status = to;
+  await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason });
+  const deliveryIds: number[] = [];
+  for (const action of actionsOnEnter(ctx.ruleSet, to)) {
+    if ('add_tag' in action) await updateTags(tx, ticket, [action.add_tag], []);
+    else if ('remove_tag' in action) await updateTags(tx, ticket, [], [action.remove_tag]);
+    else {
+      const recipient = action.notify === 'requester' ? await requesterAddress(tx, ticket) : action.notify;
+      const id = await queueAutomaticMail(tx, ctx, {
+        ticket,
+        mailbox,
+        kind: 'notification',
+        template: { notification: action.template },
+        recipient,
+        automation: cause.automation,
+        values: { subject: ticket.subject, status: to, mailbox_name: mailbox.name, mailbox_address: mailbox.address },
+        inReplyTo: cause.inReplyTo,
+        references: cause.references,
+      });
+      if (id !== null) deliveryIds.push(id);
+    }
+  }
+  return deliveryIds;
+}
+
+async function requesterAddress(tx: Db, ticket: TicketRow): Promise<string | null> {
+  const [row] = await tx.select({ address: contacts.address }).from(contacts).where(eq(contacts.id, ticket.requesterId));
+  return row?.address ?? null;
+}

@@ -1,0 +1,138 @@
+import { and, asc, count, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { AUTOMATIC_KINDS, contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
+
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type NewDelivery = Omit<typeof deliveries.$inferInsert, 'id' | 'state' | 'attempts'>;
+export type RecipientRow = typeof deliveryRecipients.$inferSelect;
+
+/** Takes the next delivery id first, because the Message-ID and bounce token are signed with it. */
+export async function allocateDeliveryId(db: Db): Promise<number> {
+  const rows = (await db.execute(sql`select nextval('deliveries_id_seq')::bigint as id`)) as unknown as
+    | Array<{ id: string | number }>
+    | { rows: Array<{ id: string | number }> };
+  const row = Array.isArray(rows) ? rows[0] : rows.rows[0];
+  return Number(row!.id);
+}
+
+export async function insertDelivery(db: Db, id: number, values: NewDelivery, recipients: string[]): Promise<void> {
+  await db.insert(deliveries).values({ ...values, id });
+  await db
+    .insert(deliveryRecipients)
+    .values(recipients.map((address) => ({ deliveryId: id, address: address.toLowerCase() })))
+    .onConflictDoNothing();
+}
+
+/**
+ * Locks the contact of an auto-reply recipient for the rest of the transaction, so two mails
+ * processed at once cannot both pass the rate limit; returns whether it is suppressed.
+ */
+export async function lockRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
+  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  const [row] = await db
+    .select({ suppressedAt: contacts.suppressedAt, reason: contacts.suppressionReason })
+    .from(contacts)
+    .where(eq(contacts.address, address.toLowerCase()))
+    .for('update');
+  return { suppressed: Boolean(row?.suppressedAt), reason: row?.reason ?? null };
+}
+
+/** Automatic mails to `address` created after `since` (sent or still queued). */
+export async function countAutomaticToRecipient(db: Db, address: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(deliveryRecipients)
+    .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
+    .where(and(eq(deliveryRecipients.address, address.toLowerCase()), inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)));
+  return Number(row?.n ?? 0);
+}
+
+export async function countAutomaticOnTicket(db: Db, ticketId: number, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.ticketId, ticketId), inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)));
+  return Number(row?.n ?? 0);
+}
+
+/** A queued delivery with the recipients still to send to, counting the attempt; null when done. */
+export async function claimDelivery(db: Db, deliveryId: number): Promise<{ delivery: DeliveryRow; recipients: RecipientRow[] } | null> {
+  const [delivery] = await db
+    .update(deliveries)
+    .set({ attempts: sql`${deliveries.attempts} + 1`, updatedAt: new Date() })
+    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.state, 'queued')))
+    .returning();
+  if (!delivery) return null;
+  const recipients = await db
+    .select()
+    .from(deliveryRecipients)
+    .where(and(eq(deliveryRecipients.deliveryId, deliveryId), inArray(deliveryRecipients.state, ['pending', 'deferred'])))
+    .orderBy(asc(deliveryRecipients.address));
+  return { delivery, recipients };
+}
+
+export interface RecipientResult {
+  address: string;
+  state: RecipientState;
+  smtpCode?: number | null;
+  enhancedStatus?: string | null;
+  diagnostic?: string | null;
+  reason?: string | null;
+  hard?: boolean | null;
+  remoteMta?: string | null;
+}
+
+export async function recordRecipientResults(db: Db, deliveryId: number, results: RecipientResult[]): Promise<void> {
+  for (const result of results) {
+    await db
+      .update(deliveryRecipients)
+      .set({
+        state: result.state,
+        smtpCode: result.smtpCode ?? null,
+        enhancedStatus: result.enhancedStatus ?? null,
+        diagnostic: result.diagnostic ?? null,
+        reason: result.reason ?? null,
+        hard: result.hard ?? null,
+        remoteMta: result.remoteMta ?? null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(deliveryRecipients.deliveryId, deliveryId), eq(deliveryRecipients.address, result.address.toLowerCase())));
+  }
+}
+
+/** Settles a delivery from its recipients' states: sent, partial (some failed) or failed. */
+export async function settleDelivery(db: Db, deliveryId: number, lastError: string | null): Promise<DeliveryState> {
+  const rows = await db.select({ state: deliveryRecipients.state }).from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId));
+  const states = rows.map((r) => r.state);
+  const open = states.some((s) => s === 'pending' || s === 'deferred');
+  const failed = states.filter((s) => s === 'failed').length;
+  const state: DeliveryState = open ? 'queued' : failed === 0 ? 'sent' : failed === states.length ? 'failed' : 'partial';
+  await db
+    .update(deliveries)
+    .set({ state, lastError, updatedAt: new Date(), sentAt: state === 'sent' || state === 'partial' ? new Date() : null })
+    .where(eq(deliveries.id, deliveryId));
+  return state;
+}
+
+export async function findUnsentDeliveries(db: Db, olderThan: Date, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.state, 'queued'), lt(deliveries.updatedAt, olderThan)))
+    .orderBy(asc(deliveries.id))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+export async function listTicketDeliveries(db: Db, ticketId: number) {
+  const rows = await db.select().from(deliveries).where(eq(deliveries.ticketId, ticketId)).orderBy(asc(deliveries.id));
+  const recipients = rows.length
+    ? await db.select().from(deliveryRecipients).where(inArray(deliveryRecipients.deliveryId, rows.map((r) => r.id)))
+    : [];
+  return rows.map((delivery) => ({ ...delivery, recipients: recipients.filter((r) => r.deliveryId === delivery.id) }));
+}
+
+export async function getDelivery(db: Db, deliveryId: number): Promise<DeliveryRow | null> {
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
+  return row ?? null;
+}
