@@ -47,12 +47,13 @@ export function evaluateMessage(
   );
   const plan = planTicketUpdate(verdict, { isNew, status: ticket.status, tags: ticket.tags, detailRequests: ticket.detailRequests }, ruleSet, mailbox);
   const sensitiveAttachments = new Set(verdict.sensitive.flatMap((s) => s.attachmentIndexes));
-  const redact = verdict.sensitive.some((s) => s.inText);
+  // Redact everything stored, not only the visible part: quoted history can hold a password too.
   const storable: ParsedMessage = {
     ...message,
+    subject: redactSensitive(message.subject, ruleSet),
     visibleText: verdict.redactedVisibleText,
-    text: redact ? redactSensitive(message.text, ruleSet) : message.text,
-    html: redact && message.html ? redactSensitive(message.html, ruleSet) : message.html,
+    text: redactSensitive(message.text, ruleSet),
+    html: message.html === null ? null : redactSensitive(message.html, ruleSet),
     attachments: message.attachments.filter((_, i) => !sensitiveAttachments.has(i)),
   };
   return { verdict, plan, storable };

@@ -41,6 +41,8 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
     await addTicketEvent(tx, mail.ticket.id, 'auto_reply.withheld', { kind: kindName, reason, ...(detail ? { detail } : {}), to: mail.recipient });
     return null;
   };
+  // A rule set with no templates for this language has automatic mail turned off: nothing to record.
+  if (!ctx.ruleSet.templates[mail.mailbox.language]) return null;
   const rendered = renderReply(mail.template, ctx.ruleSet, mail.mailbox, { ...mail.values, ticket_number: String(mail.ticket.number) });
   if (!rendered) return withhold('no_template', `no "${kindName}" template for language "${mail.mailbox.language}"`);
   const recipient = mail.recipient?.toLowerCase() ?? null;

@@ -55,7 +55,8 @@ describe('the mailroom command', () => {
       const json = JSON.parse(run.stdout) as TicketsJson;
       return json.tickets.length > 0 ? json : undefined;
     }, 'the ticket to be listed', 20_000);
-    expect(listed.tickets[0]).toMatchObject({ subject: 'No me llegan los envíos', status: 'new', requester: 'ana@cliente.es', articleCount: 1 });
+    // The default rules ask for the missing details: the ticket waits, with our reply as a second article.
+    expect(listed.tickets[0]).toMatchObject({ subject: 'No me llegan los envíos', status: 'pending', requester: 'ana@cliente.es', articleCount: 2 });
     const number = listed.tickets[0]!.number;
 
     const shown = await runMailroom(['tickets', 'show', String(number), '--json'], env);
@@ -66,7 +67,7 @@ describe('the mailroom command', () => {
     expect(detail.events.map((e) => e.type)).toContain('ticket.created');
 
     const human = await runMailroom(['tickets', 'list'], env);
-    expect(human.stdout).toMatch(new RegExp(`^NUMBER\\s+STATUS.*\\n${number}\\s+new\\s+ana@cliente\\.es`, 'm'));
+    expect(human.stdout).toMatch(new RegExp(`^NUMBER\\s+STATUS.*\\n${number}\\s+pending\\s+ana@cliente\\.es`, 'm'));
 
     const inbound = await runMailroom(['inbound', 'list', '--json'], env);
     expect((JSON.parse(inbound.stdout) as { inbound: Array<{ state: string }> }).inbound[0]!.state).toBe('processed');

@@ -1,0 +1,67 @@
+import { RE2JS } from 're2js';
+import { execShortMatch } from '../compile-regex.js';
+import type { FoundField } from '../verdict.js';
+import type { CheckInput } from './check-input.js';
+
+/**
+ * Folds text for matching that ignores case and accents: "Envíos", "ENVIOS" and "envios" are
+ * the same word, and so are "año" and "ano" (customers often type without accents, so ñ is
+ * treated as n like every other accented letter).
+ */
+export function foldText(text: string): string {
+  // Lower case first: some capitals lower-case to a letter plus a combining mark ("İ" → "i̇").
+  return text.toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '');
+}
+
+interface KeywordPattern {
+  source: string;
+  /** Folded keyword (single spaces) to the keyword as the admin wrote it. */
+  byFolded: Map<string, string>;
+}
+
+const patterns = new Map<string, KeywordPattern>();
+const MAX_CACHED = 1000;
+
+/**
+ * One RE2 alternation for a keyword list. Whole words: the character before and after must not be
+ * a letter or digit of any script (RE2's `\b` only knows ASCII, so it would find "mas" inside
+ * "más" folded or "ano" inside "año" folded). Longest keywords come first so that "landing page"
+ * is reported rather than "landing".
+ */
+function keywordPattern(keywords: readonly string[]): KeywordPattern {
+  const key = JSON.stringify(keywords);
+  let pattern = patterns.get(key);
+  if (pattern) return pattern;
+  const byFolded = new Map<string, string>();
+  for (const keyword of keywords) {
+    const folded = foldText(keyword).trim().split(/\s+/).join(' ');
+    if (folded && !byFolded.has(folded)) byFolded.set(folded, keyword);
+  }
+  const alternatives = [...byFolded.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map((folded) => folded.split(' ').map((word) => RE2JS.quote(word)).join('\\s+'));
+  const source = `(?:^|[^\\p{L}\\p{N}])(?P<value>${alternatives.join('|')})(?:$|[^\\p{L}\\p{N}])`;
+  if (patterns.size >= MAX_CACHED) patterns.clear();
+  pattern = { source, byFolded };
+  patterns.set(key, pattern);
+  return pattern;
+}
+
+/**
+ * The keyword found earliest in already folded text (the longest one where several start at the
+ * same place), as the admin wrote it; null when none.
+ */
+export function findKeyword(foldedText: string, keywords: readonly string[]): string | null {
+  const pattern = keywordPattern(keywords);
+  if (pattern.byFolded.size === 0) return null;
+  const match = execShortMatch(pattern.source, foldedText);
+  const found = match?.groups?.value;
+  if (found === undefined) return null;
+  return pattern.byFolded.get(found.split(/\s+/).join(' ')) ?? found;
+}
+
+/** Any of these words or phrases in the subject or visible text; the value is the keyword found. */
+export function checkKeywords(keywords: readonly string[], input: CheckInput): FoundField | null {
+  const keyword = findKeyword(input.foldedText(), keywords);
+  return keyword === null ? null : { value: keyword };
+}

@@ -1,0 +1,67 @@
+import type { RuleSet, Mailbox, Template } from '../schema.js';
+import type { ReplyKind, Verdict } from '../verdict.js';
+import { renderTemplate, type TemplateValues } from './template.js';
+
+export type ReplyValues = TemplateValues & { ticket_number: string };
+
+/** Characters never allowed in a header; the rendered subject is already clean of them. */
+const HEADER_UNSAFE = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
+/** A customer's subject is quoted in ours; past this it is noise and a header-length risk. */
+const MAX_QUOTED_SUBJECT_CHARS = 200;
+
+/**
+ * Renders a reply or notification in the mailbox's language; null when the rule set has no
+ * templates for that language or no such notification. The subject always carries the ticket
+ * token `[#N]` (threading relies on it when a client drops In-Reply-To), so it is prefixed when
+ * the admin's subject template leaves it out. `mailbox_name` and `mailbox_address` default to
+ * the mailbox's own.
+ */
+export function renderReply(
+  kind: ReplyKind | { notification: string },
+  ruleSet: RuleSet,
+  mailbox: Mailbox,
+  values: ReplyValues,
+): { subject: string; body: string } | null {
+  const templates = Object.hasOwn(ruleSet.templates, mailbox.language) ? ruleSet.templates[mailbox.language] : undefined;
+  if (!templates) return null;
+  let template: Template | undefined;
+  if (typeof kind === 'string') template = templates[kind];
+  // An own-property check: a notification named "constructor" must not find Object.prototype's.
+  else if (Object.hasOwn(templates.notifications, kind.notification)) template = templates.notifications[kind.notification];
+  if (!template) return null;
+  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values };
+  const rendered = renderTemplate(template.subject, all, 'header');
+  const token = `[#${values.ticket_number.replace(HEADER_UNSAFE, '')}]`;
+  const subject = rendered.includes(token) ? rendered : `${token} ${rendered}`.trim();
+  return { subject, body: renderTemplate(template.body, all, 'body') };
+}
+
+/** Facts about the ticket and the customer that a verdict does not carry. */
+export interface ReplyBase {
+  ticket_number: string;
+  /** The customer's subject, as received. */
+  subject: string;
+  customer_name?: string;
+  customer_email?: string;
+  status?: string;
+}
+
+/**
+ * The template values for a reply to the mail a verdict was made for. Ticket tokens are taken
+ * out of the customer's subject (a reply's "Re: … [#12]" would otherwise show the token twice
+ * next to our own) and the subject is clipped.
+ */
+export function templateValuesFor(verdict: Verdict, base: ReplyBase): ReplyValues {
+  const subject = base.subject.replace(/\s*\[#\d{1,12}\]\s*/g, ' ').trim().slice(0, MAX_QUOTED_SUBJECT_CHARS);
+  return {
+    ticket_number: base.ticket_number,
+    subject,
+    missing: verdict.missing.map((item) => ({ label: item.label, hint: item.hint })),
+    sensitive: verdict.sensitive.map((finding) => ({ label: finding.label })),
+    ...(verdict.responseTime !== null && { response_time: verdict.responseTime }),
+    ...(verdict.category !== null && { category: verdict.category.label }),
+    ...(base.customer_name !== undefined && { customer_name: base.customer_name }),
+    ...(base.customer_email !== undefined && { customer_email: base.customer_email }),
+    ...(base.status !== undefined && { status: base.status }),
+  };
+}
