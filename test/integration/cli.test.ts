@@ -124,4 +124,56 @@ describe('the mailroom command', () => {
     const body = await runMailroom(['parse', bodyFile, '--body', 'text', '--json'], env);
     expect(JSON.parse(body.stdout)).toMatchObject({ ok: true, visibleText: 'Gracias, ya funciona.' });
   });
+
+  it('rules check names the line, column and path of a mistake and exits 1', async () => {
+    const bad = path.join(dataDir, 'bad-rules.yaml');
+    writeFileSync(
+      bad,
+      [
+        'mailboxes:',
+        '  - address: soporte@example.com',
+        '    name: Soporte',
+        'fields:',
+        '  - id: cuenta',
+        '    label: { es: cuenta }',
+        '    detect:',
+        "      regex: '(a)\\1'",
+        '',
+      ].join('\n'),
+    );
+    const run = await runMailroom(['rules', 'check', bad], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/bad-rules\.yaml:8:14: fields\[0\]\.detect\.regex: invalid regular expression/);
+    const json = await runMailroom(['rules', 'check', bad, '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: [{ line: 8, path: 'fields[0].detect.regex' }] });
+    const good = await runMailroom(['rules', 'check'], env);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/soporte\.es\.yaml: ok: 1 mailbox/);
+  });
+
+  it('rules test shows the category, missing fields and the exact mail that would be sent', async () => {
+    const eml = path.join(dataDir, 'question.eml');
+    writeFileSync(eml, 'From: Ana <ana@cliente.es>\r\nTo: soporte@example.com\r\nSubject: No me llegan los envíos\r\nMessage-ID: <q@cliente.es>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nno me llegan los envíos, mi cuenta 123456\r\n');
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', '4242'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      category: { id: string };
+      found: Record<string, { value: string | null }>;
+      missing: Array<{ id: string }>;
+      status: string;
+      addTags: string[];
+      mails: Array<{ kind: string; to: string; subject: string; body: string }>;
+    };
+    expect(report.category.id).toBe('general');
+    expect(report.found.cuenta).toEqual({ value: '123456' });
+    expect(report.missing.map((m) => m.id)).not.toContain('cuenta');
+    expect(report.missing.length).toBeGreaterThan(0);
+    expect(report.status).toBe('pending');
+    expect(report.addTags).toEqual(['awaiting_details']);
+    expect(report.mails).toHaveLength(1);
+    expect(report.mails[0]).toMatchObject({ kind: 'acknowledgement_missing_details', to: 'ana@cliente.es' });
+    expect(report.mails[0]!.subject).toContain('[#4242]');
+    const human = await runMailroom(['rules', 'test', eml], env);
+    expect(human.stdout).toContain('--- acknowledgement_missing_details ---');
+  });
 });
