@@ -12,6 +12,8 @@ import { createInboundProcessor } from './pipeline/process-inbound.js';
 import { createBullmqQueue } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
+import { listFailures } from '../db/bounces.js';
+import { createAgentReply } from './outbound/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
 import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
 import { watchFile } from './watch-file.js';
@@ -57,6 +59,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let outboundQueue: JobQueue | null = null;
   let transport: OutboundTransport | null = null;
   let stopWatching: (() => void) | null = null;
+  let secretValue: string | null = null;
   let sweeper: Sweeper | null = null;
   let rules: RulesStore | null = null;
   let http: HttpServer | null = null;
@@ -94,6 +97,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     const embedded = config.databaseUrl === null;
     if (embedded && !deps.pgliteDir?.startsWith('memory://')) releaseDataDir = claimDataDir(config.dataDir, null);
     const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+    secretValue = secret;
 
     try {
       database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: deps.pgliteDir ?? pgliteDir(config.dataDir) });
@@ -121,6 +125,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       rules: currentRules,
       secret,
       maxAttempts: config.worker.maxAttempts,
+      softBounceLimit: config.softBounceLimit,
       onDeliveryQueued: enqueueDelivery,
     });
     queue.startWorker(processor, config.worker.concurrency);
@@ -128,6 +133,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     outboundQueue.startWorker(
       createDeliverySender({
         db,
+        softBounceLimit: config.softBounceLimit,
         logger: logger.child({ component: 'sender' }),
         transport,
         secret,
@@ -150,6 +156,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       readiness,
       runCli: embedded ? runCommand : null,
       cliToken,
+      api: config.apiToken
+        ? {
+            token: config.apiToken,
+            reply: async (ticketNumber, input) => {
+              const ruleSet = currentRules();
+              const result = await db.transaction((tx) => createAgentReply(tx, { ruleSet, secret, now: new Date() }, ticketNumber, input));
+              for (const id of result.deliveryIds) enqueueDelivery(id);
+              return result;
+            },
+            failures: (filter) => listFailures(db, filter),
+          }
+        : null,
     });
     const httpPort = await http.listen();
     if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });
@@ -178,6 +196,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       enqueue: async (ids) => {
         for (const id of ids) await need(queue, 'queue').enqueue(id);
       },
+      enqueueDeliveries: async (ids) => {
+        for (const id of ids) await need(outboundQueue, 'outbound queue').enqueue(id);
+      },
+      secret: () => need(secretValue, 'secret'),
+      rules: async () => need(rules, 'rules').current(),
       startDaemon: null,
       migrate: null,
     };

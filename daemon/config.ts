@@ -38,6 +38,8 @@ export const envSchema = z.object({
   MAILROOM_WORKER_CONCURRENCY: positiveInt.default(4),
   MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
   MAILROOM_OUTBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  MAILROOM_SOFT_BOUNCE_LIMIT: positiveInt.default(10),
+  MAILROOM_API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
   MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
   MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -61,6 +63,10 @@ export interface Config {
   secret: string | null;
   smtpRelay: string | null;
   outboxDir: string;
+  /** Bearer token of the HTTP API for agents' tools; null disables the API. */
+  apiToken: string | null;
+  /** Soft bounces after which an address is suppressed for automatic mail. */
+  softBounceLimit: number;
   worker: { concurrency: number; maxAttempts: number; outboundMaxAttempts: number; sweepIntervalMs: number };
   logLevel: z.output<typeof envSchema>['MAILROOM_LOG_LEVEL'];
 }
@@ -105,6 +111,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     secret: e.MAILROOM_SECRET ?? null,
     smtpRelay: e.MAILROOM_SMTP_RELAY ?? null,
     outboxDir: path.join(dataDir, 'outbox'),
+    apiToken: e.MAILROOM_API_TOKEN ?? null,
+    softBounceLimit: e.MAILROOM_SOFT_BOUNCE_LIMIT,
     worker: {
       concurrency: e.MAILROOM_WORKER_CONCURRENCY,
       maxAttempts: e.MAILROOM_MAX_ATTEMPTS,
@@ -125,5 +133,6 @@ export function redactConfig(config: Config): Record<string, unknown> {
     redisUrl: hidePassword(config.redisUrl),
     smtpRelay: hidePassword(config.smtpRelay),
     secret: config.secret ? '***' : null,
+    apiToken: config.apiToken ? '***' : null,
   };
 }

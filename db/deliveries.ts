@@ -15,11 +15,14 @@ export async function allocateDeliveryId(db: Db): Promise<number> {
   return Number(row!.id);
 }
 
-export async function insertDelivery(db: Db, id: number, values: NewDelivery, recipients: string[]): Promise<void> {
+export async function insertDelivery(db: Db, id: number, values: NewDelivery, to: string[], cc: string[] = []): Promise<void> {
   await db.insert(deliveries).values({ ...values, id });
   await db
     .insert(deliveryRecipients)
-    .values(recipients.map((address) => ({ deliveryId: id, address: address.toLowerCase() })))
+    .values([
+      ...to.map((address) => ({ deliveryId: id, address: address.toLowerCase(), role: 'to' as const })),
+      ...cc.map((address) => ({ deliveryId: id, address: address.toLowerCase(), role: 'cc' as const })),
+    ])
     .onConflictDoNothing();
 }
 

@@ -75,6 +75,8 @@ export const contacts = pgTable('contacts', {
   name: text('name').notNull().default(''),
   suppressedAt: timestamp('suppressed_at', { withTimezone: true }),
   suppressionReason: text('suppression_reason'),
+  /** Soft bounces counted for this address; at the configured limit it is suppressed. */
+  softBounces: integer('soft_bounces').notNull().default(0),
   createdAt: createdAt(),
 });
 
@@ -260,6 +262,7 @@ export const deliveryRecipients = pgTable(
       .notNull()
       .references(() => deliveries.id, { onDelete: 'cascade' }),
     address: text('address').notNull(),
+    role: text('role').$type<'to' | 'cc'>().notNull().default('to'),
     state: text('state').$type<RecipientState>().notNull().default('pending'),
     smtpCode: integer('smtp_code'),
     enhancedStatus: text('enhanced_status'),
@@ -270,4 +273,30 @@ export const deliveryRecipients = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.deliveryId, table.address] }), index('delivery_recipients_address_idx').on(table.address)],
+);
+
+export type BounceRowKind = 'bounce' | 'delay' | 'complaint' | 'unparsed';
+
+/** Every bounce, complaint or unreadable report that reached mailroom, matched or not. */
+export const bounces = pgTable(
+  'bounces',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    inboundId: id('inbound_id')
+      .notNull()
+      .unique()
+      .references(() => inboundMessages.id),
+    kind: text('kind').$type<BounceRowKind>().notNull(),
+    deliveryId: id('delivery_id').references(() => deliveries.id),
+    ticketId: id('ticket_id').references(() => tickets.id),
+    /** How it was tied to a delivery: `token` (signed envelope recipient) or `message_id`; null: unmatched. */
+    matchedBy: text('matched_by').$type<'token' | 'message_id'>(),
+    /** Why it is unmatched: `invalid_token`, `unknown_delivery`, `no_reference`, `unparsed`. */
+    unmatchedReason: text('unmatched_reason'),
+    source: text('source'),
+    originalMessageId: text('original_message_id'),
+    recipients: jsonb('recipients').$type<Array<Record<string, unknown>>>().notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (table) => [index('bounces_unmatched_idx').on(table.matchedBy, table.createdAt)],
 );

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import type { RuleSet } from '../../rules/schema.js';
 import type { Config } from '../config.js';
 
 /** Where a command writes: the terminal, or the HTTP response of a forwarded command. */
@@ -16,8 +17,14 @@ export interface CliContext {
   configProblems: string[];
   /** Runs `fn` with a database: the daemon's own, or one opened for this command. */
   withDb<T>(fn: (db: Db) => Promise<T>): Promise<T>;
-  /** Hands spool rows to the queue now; null when only the daemon's sweeper can. */
+  /** Hands spool rows to the inbound queue now; null when only the daemon's sweeper can. */
   enqueue: ((ids: number[]) => Promise<void>) | null;
+  /** Hands outbox rows to the send queue now; null when only the daemon's sweeper can. */
+  enqueueDeliveries: ((ids: number[]) => Promise<void>) | null;
+  /** The HMAC key tokens are signed with. */
+  secret(): string;
+  /** The rules in force (the daemon's), or read from the rules file. */
+  rules(): Promise<RuleSet>;
   /** Runs the daemon until it is stopped; only the local CLI has it. */
   startDaemon: (() => Promise<number>) | null;
   /** Applies migrations; only the local CLI has it. */
@@ -25,7 +32,7 @@ export interface CliContext {
 }
 
 /** Commands that need the database; in embedded mode they run inside the daemon if it is up. */
-export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound']);
+export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'bounces', 'suppressions', 'failures']);
 
 export function requireConfig(ctx: CliContext): Config {
   if (!ctx.config) throw new Error(`invalid environment:\n  ${ctx.configProblems.join('\n  ')}`);

@@ -1,10 +1,18 @@
+import { readFile } from 'node:fs/promises';
 import type { DaemonInfo } from '../data-dir.js';
 import { EXIT } from './program.js';
 
 /** Sends a command line to the daemon that owns the embedded database and relays its output. */
 export function createCliForwarder(info: DaemonInfo) {
   return {
-    async run(argv: string[]): Promise<number> {
+    async run(originalArgv: string[]): Promise<number> {
+      let argv: string[];
+      try {
+        argv = await inlineLocalFiles(originalArgv);
+      } catch (err) {
+        process.stderr.write(`mailroom: ${(err as Error).message}\n`);
+        return EXIT.USAGE;
+      }
       const host = info.httpHost === '0.0.0.0' || info.httpHost === '::' ? '127.0.0.1' : info.httpHost;
       let response: Response;
       try {
@@ -38,4 +46,31 @@ export function createCliForwarder(info: DaemonInfo) {
       return code;
     },
   };
+}
+
+/**
+ * The daemon runs forwarded commands in its own folder and has no access to this terminal, so a
+ * file or standard input named on the command line is read here and sent as text.
+ */
+async function inlineLocalFiles(argv: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const inline = arg.startsWith('--body-file=') ? arg.slice('--body-file='.length) : arg === '--body-file' ? argv[++i] : undefined;
+    if (inline === undefined) {
+      out.push(arg);
+      continue;
+    }
+    const text = inline === '-' ? await readStdin() : await readFile(inline, 'utf8').catch((err: Error) => {
+      throw new Error(`cannot read ${inline}: ${err.message}`);
+    });
+    out.push('--body', text);
+  }
+  return out;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,11 +1,12 @@
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Config } from '../config.js';
-import { claimDataDir, pgliteDir, readDaemonInfo } from '../data-dir.js';
+import { claimDataDir, loadOrCreateSecret, pgliteDir, readDaemonInfo } from '../data-dir.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createBullmqQueue } from '../queue/bullmq-queue.js';
-import { QUEUES } from '../queue/job-queue.js';
+import { QUEUES, type QueueSpec } from '../queue/job-queue.js';
+import { readRulesFile } from '../rules-store.js';
 import { requireConfig, type CliContext, type CliIO } from './context.js';
 
 /** The context of a command run from a terminal: it opens what it needs and closes it again. */
@@ -43,17 +44,13 @@ export function createLocalContext(options: {
         release();
       }
     },
-    enqueue: options.config?.redisUrl
-      ? async (ids) => {
-          const config = requireConfig(ctx);
-          const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, spec: QUEUES.inbound, maxAttempts: config.worker.maxAttempts });
-          try {
-            for (const id of ids) await queue.enqueue(id);
-          } finally {
-            await queue.close();
-          }
-        }
-      : null,
+    enqueue: options.config?.redisUrl ? (ids) => enqueueVia(requireConfig(ctx), QUEUES.inbound, ids) : null,
+    enqueueDeliveries: options.config?.redisUrl ? (ids) => enqueueVia(requireConfig(ctx), QUEUES.outbound, ids) : null,
+    secret() {
+      const config = requireConfig(ctx);
+      return config.secret ?? loadOrCreateSecret(config.dataDir);
+    },
+    rules: () => readRulesFile(requireConfig(ctx).rulesFile),
     startDaemon: options.startDaemon,
     async migrate() {
       const config = requireConfig(ctx);
@@ -80,5 +77,15 @@ async function openStorage(config: Config) {
     return database;
   } catch (err) {
     throw new AppError('STORAGE_UNAVAILABLE', `cannot open the database: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Hands ids to a BullMQ queue the daemons work (only when REDIS_URL is set). */
+async function enqueueVia(config: Config, spec: QueueSpec, ids: number[]): Promise<void> {
+  const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, spec, maxAttempts: config.worker.maxAttempts });
+  try {
+    for (const id of ids) await queue.enqueue(id);
+  } finally {
+    await queue.close();
   }
 }

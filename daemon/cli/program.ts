@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../errors.js';
+import { registerDeliveryCommands } from './commands/bounces.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerInboundCommands } from './commands/inbound.js';
 import { registerParseCommand } from './commands/parse.js';
@@ -51,6 +52,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     });
   registerConfigCommands(program, ctx, setExit);
   registerTicketCommands(program, ctx);
+  registerDeliveryCommands(program, ctx);
   registerInboundCommands(program, ctx);
   registerParseCommand(program, ctx, setExit);
   registerRulesCommands(program, ctx, setExit);

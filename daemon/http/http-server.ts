@@ -1,13 +1,31 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import type { FailureFilter } from '../../db/bounces.js';
+import { TICKET_STATUSES, type TicketStatus } from '../../db/schema.js';
 import type { CliIO } from '../cli/context.js';
+import { AppError } from '../errors.js';
+import { failuresCsv, failuresJson, parseDateFilter, type FailureRow } from '../reports/failures.js';
 import type { Logger } from '../logger.js';
 
 export interface Readiness {
   ready: boolean;
   checks: Record<string, { ok: boolean; error?: string }>;
 }
+
+/** The agents' API (bearer MAILROOM_API_TOKEN); the daemon supplies the work. */
+export interface AgentApi {
+  token: string;
+  reply(ticketNumber: number, input: { body: string; cc: string[]; status?: TicketStatus }): Promise<{ ticketNumber: number; deliveryId: number; messageId: string; status: string }>;
+  failures(filter: FailureFilter): Promise<FailureRow[]>;
+}
+
+const replySchema = z.strictObject({
+  body: z.string().trim().min(1, 'the reply body is empty').max(1_000_000),
+  cc: z.array(z.email()).max(50).default([]),
+  status: z.enum(TICKET_STATUSES).optional(),
+});
 
 export interface HttpDeps {
   host: string;
@@ -17,6 +35,7 @@ export interface HttpDeps {
   /** Runs a forwarded CLI command inside the daemon (embedded mode); null disables the endpoint. */
   runCli: ((argv: string[], io: CliIO) => Promise<number>) | null;
   cliToken: string;
+  api: AgentApi | null;
 }
 
 export interface HttpServer {
@@ -45,6 +64,53 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       return sendJson(res, readiness.ready ? 200 : 503, readiness);
     }
     if (req.method === 'POST' && url.pathname === '/internal/cli' && deps.runCli) return runForwarded(req, res, deps.runCli);
+    if (url.pathname.startsWith('/api/')) return handleApi(req, res, url);
+    return sendJson(res, 404, { error: 'not found' });
+  }
+
+  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const api = deps.api;
+    if (!api) return sendJson(res, 404, { error: 'the API is off: set MAILROOM_API_TOKEN' });
+    if (!isAuthorized(req.headers.authorization, api.token)) return sendJson(res, 401, { error: 'unauthorized' });
+    const reply = /^\/api\/tickets\/(\d{1,12})\/replies$/.exec(url.pathname);
+    try {
+      if (req.method === 'POST' && reply) {
+        const body = await readBody(req, 2 * 1024 * 1024);
+        if (body === null) return sendJson(res, 413, { error: 'body too large' });
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          return sendJson(res, 400, { error: 'body must be JSON: {"body": "...", "cc": [], "status": "pending"}' });
+        }
+        const input = replySchema.safeParse(json);
+        if (!input.success) {
+          return sendJson(res, 400, { error: 'invalid reply', problems: input.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+        }
+        const result = await api.reply(Number(reply[1]), input.data);
+        return sendJson(res, 201, { ticket: result.ticketNumber, deliveryId: result.deliveryId, messageId: result.messageId, status: result.status });
+      }
+      if (req.method === 'GET' && url.pathname === '/api/failures') {
+        const since = parseDateFilter(url.searchParams.get('since'));
+        const until = parseDateFilter(url.searchParams.get('until'));
+        const ticket = url.searchParams.get('ticket');
+        const format = url.searchParams.get('format') ?? 'json';
+        const limit = Number(url.searchParams.get('limit') ?? 10000);
+        if (since === 'invalid' || until === 'invalid') return sendJson(res, 400, { error: 'since and until take a date such as 2026-11-21 or 2026-11-21T10:00:00Z' });
+        if (ticket !== null && !/^\d{1,12}$/.test(ticket)) return sendJson(res, 400, { error: 'ticket takes a ticket number' });
+        if (format !== 'csv' && format !== 'json') return sendJson(res, 400, { error: 'format takes csv or json' });
+        if (!Number.isSafeInteger(limit) || limit < 1) return sendJson(res, 400, { error: 'limit takes a positive number' });
+        const rows = await api.failures({ since, until, ticketNumber: ticket === null ? undefined : Number(ticket), reason: url.searchParams.get('reason') ?? undefined, limit });
+        if (format === 'json') return sendJson(res, 200, failuresJson(rows));
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mailroom-failures.csv"' });
+        res.end(failuresCsv(rows));
+        return;
+      }
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND') return sendJson(res, 404, { error: err.message });
+      deps.logger.error({ event: 'http.api_failed', err, path: url.pathname }, 'API request failed');
+      return sendJson(res, 503, { error: 'could not complete the request; try again' });
+    }
     return sendJson(res, 404, { error: 'not found' });
   }
 
@@ -99,14 +165,14 @@ function isAuthorized(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string | null> {
+async function readBody(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk); // keep reading past the cap so the socket stays usable
+    if (size <= maxBytes) chunks.push(chunk); // keep reading past the cap so the socket stays usable
   }
-  return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8');
+  return size > maxBytes ? null : Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

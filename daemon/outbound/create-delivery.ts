@@ -13,6 +13,7 @@ export interface NewOutboundMail {
   mailbox: Mailbox;
   kind: DeliveryKind;
   to: string[];
+  cc?: string[];
   subject: string;
   body: string;
   /** The customer message this answers (threads in the customer's client). */
@@ -53,6 +54,7 @@ export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMa
       references,
     },
     mail.to,
+    mail.cc ?? [],
   );
   const article = await insertArticle(tx, {
     ticketId: mail.ticket.id,
@@ -64,11 +66,12 @@ export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMa
     fromAddress: mail.mailbox.address,
     fromName: mail.mailbox.name,
     toAddresses: mail.to.map((address) => ({ address, name: '' })),
+    ccAddresses: (mail.cc ?? []).map((address) => ({ address, name: '' })),
     subject: mail.subject,
     textBody: mail.body,
     visibleText: mail.body,
     bodyHash: createHash('sha256').update(mail.body).digest('hex'),
   });
-  await addTicketEvent(tx, mail.ticket.id, 'mail.queued', { kind: mail.kind, deliveryId: id, to: mail.to }, article.id);
+  await addTicketEvent(tx, mail.ticket.id, 'mail.queued', { kind: mail.kind, deliveryId: id, to: mail.to, cc: mail.cc ?? [] }, article.id);
   return id;
 }

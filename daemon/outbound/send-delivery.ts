@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
+import { recordFailures } from './record-failures.js';
 import { AUTOMATIC_KINDS } from '../../db/schema.js';
 import { splitAddress } from '../../parsers/addresses.js';
 import { signToken } from '../../parsers/tokens.js';
@@ -10,6 +11,7 @@ import type { OutboundTransport } from './transport.js';
 
 export interface SenderDeps {
   db: Db;
+  softBounceLimit: number;
   logger: Logger;
   transport: OutboundTransport;
   secret: string;
@@ -37,6 +39,7 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
     const { delivery, recipients } = claimed;
     const log = deps.logger.child({ deliveryId, ticketId: delivery.ticketId, messageId: delivery.messageId });
     const to = recipients.map((r) => r.address);
+    const cc = recipients.filter((r) => r.role === 'cc').map((r) => r.address);
     const automatic = (AUTOMATIC_KINDS as readonly string[]).includes(delivery.kind);
     const lastAttempt = delivery.attempts >= deps.maxAttempts;
     let results: RecipientResult[];
@@ -45,7 +48,8 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
         {
           envelope: { from: bounceAddress(deps.secret, delivery.id, delivery.mailbox), to },
           from: { name: delivery.fromName, address: delivery.mailbox },
-          to,
+          to: to.filter((address) => !cc.includes(address)),
+          ...(cc.length ? { cc } : {}),
           replyTo: delivery.replyTo,
           subject: delivery.subject,
           text: delivery.textBody,
@@ -89,10 +93,29 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
         reason: lastAttempt ? 'expired' : null,
       }));
     }
-    await recordRecipientResults(deps.db, delivery.id, results);
-    const deferred = results.filter((r) => r.state === 'deferred');
-    const state = await settleDelivery(deps.db, delivery.id, deferred[0]?.diagnostic ?? null);
     const failed = results.filter((r) => r.state === 'failed');
+    const deferred = results.filter((r) => r.state === 'deferred');
+    const state = await deps.db.transaction(async (tx) => {
+      await recordRecipientResults(tx, delivery.id, results.filter((r) => r.state !== 'failed'));
+      // Refused at send time: on the ticket exactly as a bounce would be (tag, event, suppression).
+      await recordFailures(
+        tx,
+        { softBounceLimit: deps.softBounceLimit },
+        delivery,
+        failed.map((f) => ({
+          address: f.address,
+          state: 'failed',
+          smtpCode: f.smtpCode ?? null,
+          enhancedStatus: f.enhancedStatus ?? null,
+          diagnostic: f.diagnostic ?? null,
+          reason: f.reason ?? null,
+          hard: f.hard ?? false,
+          remoteMta: null,
+        })),
+        'relay',
+      );
+      return settleDelivery(tx, delivery.id, deferred[0]?.diagnostic ?? null);
+    });
     log.info(
       { event: 'delivery.attempted', kind: delivery.kind, attempt: delivery.attempts, state, sent: results.length - failed.length - deferred.length, failed: failed.length, deferred: deferred.length, transport: deps.transport.kind },
       'delivery attempted',

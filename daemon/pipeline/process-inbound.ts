@@ -1,6 +1,8 @@
 import type { Db } from '../../db/client.js';
 import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing } from '../../db/inbound.js';
+import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage } from '../../parsers/message.js';
+import { handleBounce } from './handle-bounce.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
 import { classifyMessage } from './classify.js';
@@ -12,6 +14,7 @@ export interface ProcessorDeps {
   rules: () => RuleSet;
   secret: string;
   maxAttempts: number;
+  softBounceLimit: number;
   /** Hands a committed outbox row to the send queue; must not throw (the sweeper repairs). */
   onDeliveryQueued: (deliveryId: number) => void;
 }
@@ -38,8 +41,18 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
       const message = parsed.message;
       const ruleSet = deps.rules();
       const classification = classifyMessage(ruleSet, row, message);
+      // Mail to a bounce address is always a report; mail to a mailbox only when it looks like one
+      // and parses as one (an auto-reply goes on as automatic mail to its ticket).
+      const toBounceAddress = classification.bounceTokens.length > 0;
+      const report = toBounceAddress || looksLikeBounce(message.headers, row.mailFrom) ? await parseBounce(raw) : null;
+      const isBounce = toBounceAddress || (report !== null && report.kind !== 'auto_reply');
       const outcome = await deps.db.transaction(async (tx) => {
         if (!(await lockInboundForProcessing(tx, inboundId))) return null;
+        if (isBounce) {
+          const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit }, row, report, classification.bounceTokens);
+          await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
+          return { ...bounce, bounce: report };
+        }
         const result = await storeMessage(tx, row, message, classification, { ruleSet, secret: deps.secret, now: new Date() });
         await finishInbound(tx, inboundId, {
           state: result.state,
@@ -51,6 +64,21 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (!outcome) return;
+      if ('bounceId' in outcome) {
+        log.info(
+          {
+            event: 'bounce.recorded',
+            bounceId: outcome.bounceId,
+            ticketId: outcome.ticketId,
+            outcome: outcome.reason,
+            source: outcome.bounce?.source ?? null,
+            recipients: outcome.bounce?.recipients.length ?? 0,
+            ms,
+          },
+          'bounce recorded',
+        );
+        return;
+      }
       if (outcome.state === 'processed') {
         for (const deliveryId of outcome.deliveryIds) deps.onDeliveryQueued(deliveryId);
         log.info(

@@ -55,10 +55,7 @@ export async function storeMessage(
     const ticket = (await findTicketById(tx, already.ticketId))!;
     return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId: already.id, created: false, threadedBy: 'new', deliveryIds: [] };
   }
-  if (!classification.mailbox) {
-    // Only a bounce address was reached: kept in the spool for the bounce handler.
-    return { state: 'ignored', reason: 'bounce_address' };
-  }
+  if (!classification.mailbox) return { state: 'ignored', reason: 'no_mailbox' }; // bounce addresses go to handleBounce
   if (message.messageId) {
     const duplicate = await findDuplicateArticle(tx, message.messageId, message.bodyHash);
     if (duplicate) return { state: 'ignored', reason: `duplicate of article ${duplicate.id}`, ticketId: duplicate.ticketId };

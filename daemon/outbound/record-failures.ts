@@ -1,0 +1,101 @@
+import type { Db } from '../../db/client.js';
+import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '../../db/bounces.js';
+import { recordRecipientResults, settleDelivery, type DeliveryRow } from '../../db/deliveries.js';
+import { addTicketEvent, lockTicket } from '../../db/tickets.js';
+import { updateTags } from '../pipeline/ticket-status.js';
+
+/** The tag views and searches use to find tickets whose mail could not be delivered. */
+export const FAILURE_TAG = 'system_email_notification_failure';
+
+export interface RecipientFailure {
+  address: string;
+  state: 'failed' | 'delayed';
+  smtpCode: number | null;
+  enhancedStatus: string | null;
+  diagnostic: string | null;
+  reason: string | null;
+  hard: boolean;
+  remoteMta: string | null;
+}
+
+const REASON_WORDS: Record<string, string> = {
+  userunknown: 'user unknown',
+  mailboxfull: 'mailbox full',
+  hostunknown: 'host unknown',
+  expired: 'delivery expired',
+  blocked: 'blocked',
+  spamdetected: 'rejected as spam',
+  filtered: 'filtered',
+  rejected: 'rejected',
+  suspend: 'mailbox suspended',
+  hasmoved: 'address has moved',
+  mesgtoobig: 'message too big',
+  policyviolation: 'policy violation',
+  norelaying: 'relaying denied',
+  networkerror: 'network error',
+  systemerror: 'remote system error',
+  toomanyconn: 'too many connections',
+  notaccept: 'domain does not accept mail',
+};
+
+/** "ana@x (550 5.1.1 user unknown)": what an agent reads in the event log. */
+export function describeFailure(failure: RecipientFailure): string {
+  const words = (failure.reason && REASON_WORDS[failure.reason]) ?? failure.reason ?? (failure.diagnostic ? failure.diagnostic.slice(0, 80) : null);
+  const parts = [failure.smtpCode, failure.enhancedStatus, words].filter((p) => p !== null && p !== '' && p !== undefined);
+  return parts.length > 0 ? `${failure.address} (${parts.join(' ')})` : failure.address;
+}
+
+export interface FailureContext {
+  softBounceLimit: number;
+}
+
+/**
+ * Records what a relay or a bounce said about recipients of one delivery: the recipient rows,
+ * the delivery's state, and on the ticket the failure tag, the participant's delivery state and
+ * an event an agent can read. Hard bounces (and repeated soft ones) suppress the address for
+ * automatic mail. Delays are recorded as delayed, with no tag.
+ */
+export async function recordFailures(tx: Db, ctx: FailureContext, delivery: DeliveryRow, failures: RecipientFailure[], source: 'relay' | 'bounce'): Promise<void> {
+  if (failures.length === 0) return;
+  await recordRecipientResults(tx, delivery.id, failures);
+  const state = await settleDelivery(tx, delivery.id, null);
+  const ticket = await lockTicket(tx, delivery.ticketId);
+  if (!ticket) return;
+  for (const failure of failures) await setParticipantDeliveryState(tx, ticket.id, failure.address, failure.state);
+
+  const failed = failures.filter((f) => f.state === 'failed');
+  const delayed = failures.filter((f) => f.state === 'delayed');
+  if (failed.length > 0) {
+    await updateTags(tx, ticket, [FAILURE_TAG], []);
+    const list = failed.map(describeFailure);
+    const text =
+      failed.length === 1 && state === 'failed' && list.length === 1
+        ? `could not deliver to ${list[0]}`
+        : state === 'failed'
+          ? `could not deliver to all recipients (${list.join('; ')})`
+          : `could not deliver to some recipients (${list.join('; ')})`;
+    await addTicketEvent(tx, ticket.id, 'delivery.failed', { text, source, deliveryId: delivery.id, kind: delivery.kind, recipients: failed });
+  }
+  if (delayed.length > 0) {
+    await addTicketEvent(tx, ticket.id, 'delivery.delayed', {
+      text: `delivery delayed to ${delayed.map(describeFailure).join('; ')}`,
+      source,
+      deliveryId: delivery.id,
+      kind: delivery.kind,
+      recipients: delayed,
+    });
+  }
+  for (const failure of failed) {
+    const why = `${failure.hard ? 'hard' : 'soft'} bounce: ${[failure.smtpCode, failure.enhancedStatus, failure.reason].filter(Boolean).join(' ')}`;
+    if (failure.hard) {
+      if (await suppressContact(tx, failure.address, why)) {
+        await addTicketEvent(tx, ticket.id, 'contact.suppressed', { address: failure.address, reason: why });
+      }
+    } else if ((await countSoftBounce(tx, failure.address)) >= ctx.softBounceLimit) {
+      const reason = `${ctx.softBounceLimit} soft bounces, last: ${why}`;
+      if (await suppressContact(tx, failure.address, reason)) {
+        await addTicketEvent(tx, ticket.id, 'contact.suppressed', { address: failure.address, reason });
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, tickets, type BounceRowKind } from './schema.js';
+
+export type BounceRow = typeof bounces.$inferSelect;
+
+export async function insertBounce(db: Db, values: typeof bounces.$inferInsert): Promise<number> {
+  const [row] = await db.insert(bounces).values(values).onConflictDoNothing().returning({ id: bounces.id });
+  return row?.id ?? 0;
+}
+
+export async function listBounces(db: Db, filter: { unmatched: boolean; limit: number }) {
+  return db
+    .select()
+    .from(bounces)
+    .where(filter.unmatched ? isNull(bounces.matchedBy) : undefined)
+    .orderBy(desc(bounces.id))
+    .limit(filter.limit);
+}
+
+/** The recipients of a delivery, locked for the rest of the transaction. */
+export async function lockDeliveryRecipients(db: Db, deliveryId: number) {
+  return db.select().from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId)).for('update');
+}
+
+export async function findDeliveryByMessageId(db: Db, messageId: string) {
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.messageId, messageId));
+  return row ?? null;
+}
+
+/** Marks the ticket participant with this address (if any) with the delivery state. */
+export async function setParticipantDeliveryState(db: Db, ticketId: number, address: string, state: string): Promise<void> {
+  await db
+    .update(ticketParticipants)
+    .set({ deliveryState: state })
+    .where(
+      and(
+        eq(ticketParticipants.ticketId, ticketId),
+        eq(ticketParticipants.contactId, sql`(select ${contacts.id} from ${contacts} where ${contacts.address} = ${address.toLowerCase()})`),
+      ),
+    );
+}
+
+/** Suppresses an address for automatic mail, keeping the first reason. */
+export async function suppressContact(db: Db, address: string, reason: string): Promise<boolean> {
+  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  const rows = await db
+    .update(contacts)
+    .set({ suppressedAt: new Date(), suppressionReason: reason })
+    .where(and(eq(contacts.address, address.toLowerCase()), isNull(contacts.suppressedAt)))
+    .returning({ id: contacts.id });
+  return rows.length > 0;
+}
+
+/** Counts one more soft bounce; returns the new count. */
+export async function countSoftBounce(db: Db, address: string): Promise<number> {
+  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  const [row] = await db
+    .update(contacts)
+    .set({ softBounces: sql`${contacts.softBounces} + 1` })
+    .where(eq(contacts.address, address.toLowerCase()))
+    .returning({ n: contacts.softBounces });
+  return row?.n ?? 0;
+}
+
+export async function listSuppressions(db: Db) {
+  return db
+    .select({ address: contacts.address, suppressedAt: contacts.suppressedAt, reason: contacts.suppressionReason, softBounces: contacts.softBounces })
+    .from(contacts)
+    .where(sql`${contacts.suppressedAt} is not null`)
+    .orderBy(desc(contacts.suppressedAt));
+}
+
+export async function removeSuppression(db: Db, address: string): Promise<boolean> {
+  const rows = await db
+    .update(contacts)
+    .set({ suppressedAt: null, suppressionReason: null, softBounces: 0 })
+    .where(and(eq(contacts.address, address.toLowerCase()), sql`${contacts.suppressedAt} is not null`))
+    .returning({ id: contacts.id });
+  return rows.length > 0;
+}
+
+export interface FailureFilter {
+  since?: Date;
+  until?: Date;
+  ticketNumber?: number;
+  reason?: string;
+  limit: number;
+}
+
+/** Failed recipients of mail mailroom sent, newest first: the failures report. */
+export async function listFailures(db: Db, filter: FailureFilter) {
+  const conditions = [eq(deliveryRecipients.state, 'failed')];
+  if (filter.since) conditions.push(sql`${deliveryRecipients.updatedAt} >= ${filter.since}`);
+  if (filter.until) conditions.push(sql`${deliveryRecipients.updatedAt} < ${filter.until}`);
+  if (filter.ticketNumber !== undefined) conditions.push(eq(tickets.number, filter.ticketNumber));
+  if (filter.reason) conditions.push(eq(deliveryRecipients.reason, filter.reason));
+  return db
+    .select({
+      at: deliveryRecipients.updatedAt,
+      ticketNumber: tickets.number,
+      deliveryId: deliveries.id,
+      messageId: deliveries.messageId,
+      recipient: deliveryRecipients.address,
+      kind: deliveries.kind,
+      replyCode: deliveryRecipients.smtpCode,
+      enhancedStatus: deliveryRecipients.enhancedStatus,
+      reason: deliveryRecipients.reason,
+      hard: deliveryRecipients.hard,
+      diagnostic: deliveryRecipients.diagnostic,
+      remoteMta: deliveryRecipients.remoteMta,
+    })
+    .from(deliveryRecipients)
+    .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
+    .innerJoin(tickets, eq(tickets.id, deliveries.ticketId))
+    .where(and(...conditions))
+    .orderBy(desc(deliveryRecipients.updatedAt), desc(deliveries.id))
+    .limit(filter.limit);
+}
+
+export type { BounceRowKind };

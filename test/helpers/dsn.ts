@@ -1,0 +1,45 @@
+/** Builds an RFC 3464 delivery status notification, as a remote MTA would send it. */
+export function buildDsn(options: {
+  to: string;
+  originalMessageId: string;
+  recipients: Array<{ address: string; action: 'failed' | 'delayed'; status: string; diagnostic: string }>;
+  reportingMta?: string;
+}): string {
+  const boundary = 'dsn-boundary-1';
+  const mta = options.reportingMta ?? 'mx.client.example';
+  const perRecipient = options.recipients
+    .map((r) => [`Final-Recipient: rfc822; ${r.address}`, `Action: ${r.action}`, `Status: ${r.status}`, `Remote-MTA: dns; ${mta}`, `Diagnostic-Code: smtp; ${r.diagnostic}`].join('\r\n'))
+    .join('\r\n\r\n');
+  return [
+    'From: Mail Delivery System <MAILER-DAEMON@relay.example>',
+    `To: ${options.to}`,
+    `Subject: ${options.recipients.every((r) => r.action === 'delayed') ? 'Delayed Mail (still being retried)' : 'Undelivered Mail Returned to Sender'}`,
+    `Message-ID: <dsn.${Math.random().toString(36).slice(2)}@relay.example>`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    'This is the mail system at host relay.example. I am sorry to have to inform you that your message could not be delivered.',
+    '',
+    `--${boundary}`,
+    'Content-Type: message/delivery-status',
+    '',
+    `Reporting-MTA: dns; relay.example`,
+    `Arrival-Date: Sat, 21 Nov 2026 10:00:00 +0000`,
+    '',
+    perRecipient,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/rfc822-headers',
+    '',
+    'From: Soporte <soporte@example.com>',
+    `Message-ID: <${options.originalMessageId}>`,
+    'Subject: [#1000] Hemos recibido su solicitud',
+    '',
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+}

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listBounces } from '../../db/bounces.js';
+import { listTicketDeliveries } from '../../db/deliveries.js';
+import { buildDsn } from '../helpers/dsn.js';
+import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
+import { queuedId } from '../helpers/smtp-client.js';
+import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
+import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+const API_TOKEN = 'test-api-token-0123456789';
+const RULES = `mailboxes:
+  - address: soporte@example.com
+    name: Soporte
+    language: en
+templates:
+  en:
+    acknowledgement: { subject: "Received: {{subject}}", body: "Ticket {{ticket_number}}." }
+    missing_details: { subject: "Details: {{subject}}", body: "{{#missing}}- {{label}}\\n{{/missing}}" }
+    acknowledgement_missing_details: { subject: "Received: {{subject}}", body: "{{#missing}}- {{label}}\\n{{/missing}}" }
+    sensitive_warning: { subject: "Careful", body: "Never send {{#sensitive}}{{label}}{{/sensitive}}." }
+`;
+
+let sink: SmtpSink;
+let t: TestApp;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  t = await startTestApp({ rules: RULES, env: { MAILROOM_SMTP_RELAY: sink.url, MAILROOM_API_TOKEN: API_TOKEN } });
+});
+afterAll(async () => {
+  await t?.close();
+  await sink?.close();
+});
+
+/** A customer writes; returns the ticket and the acknowledgement mailroom sent. */
+async function customerWrites(from: string, subject: string): Promise<{ ticketId: number; number: number; ack: CaughtMail }> {
+  const result = await t.send({ from, to: ['soporte@example.com'] }, rawMessage({ from, subject }));
+  const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(result)));
+  const ack = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes(from) && m.message.subject.includes(`[#${ticket.number}]`)), `the acknowledgement to ${from}`);
+  return { ticketId: ticket.id, number: ticket.number, ack };
+}
+
+/** Sends a report to an address (normally the envelope sender of our mail) and waits for it. */
+async function bounce(to: string, raw: string) {
+  const result = await t.send({ from: '', to: [to] }, raw);
+  expect(result.code, result.response).toBe(250);
+  return waitForInbound(t, queuedId(result));
+}
+
+async function api(path: string, init: RequestInit = {}) {
+  return fetch(`http://127.0.0.1:${t.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+}
+
+describe('bounces of the mail mailroom sends', () => {
+  it('records a recipient the relay refuses at RCPT with 550 5.1.1, on the ticket with tag and event', async () => {
+    sink.rcptReplies.set('nouser@client.example', [550, 'No such user']);
+    const result = await t.send({ from: 'nouser@client.example', to: ['soporte@example.com'] }, rawMessage({ from: 'nouser@client.example', subject: 'Hi' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(result)));
+    const detail = await waitFor(async () => {
+      const d = await ticketDetail(t, ticket.id);
+      return d.events.some((e) => e.type === 'delivery.failed') ? d : undefined;
+    }, 'the failure to be recorded');
+    expect(detail.ticket.tags).toContain('system_email_notification_failure');
+    expect(detail.events.find((e) => e.type === 'delivery.failed')!.data.text).toBe('could not deliver to nouser@client.example (550 5.1.1 user unknown)');
+    expect(detail.participants.find((p) => p.address === 'nouser@client.example')!.deliveryState).toBe('failed');
+  });
+
+  it('records a DSN at the bounce address against the right recipient, with tag, event and suppression', async () => {
+    const { ticketId, ack } = await customerWrites('ana@client.example', 'Need help');
+    const report = buildDsn({
+      to: ack.envelopeFrom,
+      originalMessageId: ack.message.messageId!,
+      recipients: [{ address: 'ana@client.example', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ana@client.example>: Recipient address rejected: User unknown' }],
+    });
+    const row = await bounce(ack.envelopeFrom, report);
+    expect(row.state).toBe('processed');
+    expect(row.stateReason).toBe('bounce:token');
+    const detail = await ticketDetail(t, ticketId);
+    expect(detail.ticket.tags).toContain('system_email_notification_failure');
+    expect(detail.events.find((e) => e.type === 'delivery.failed')!.data.text).toBe('could not deliver to ana@client.example (550 5.1.1 user unknown)');
+    const [delivery] = await listTicketDeliveries(t.db, ticketId);
+    expect(delivery!.state).toBe('failed');
+    expect(delivery!.recipients[0]).toMatchObject({ state: 'failed', smtpCode: 550, enhancedStatus: '5.1.1', reason: 'userunknown', hard: true, remoteMta: 'mx.client.example' });
+    // An agent sees on the ticket which recipient failed and why.
+    const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['tickets', 'show', String(detail.ticket.number)], io)).toBe(0);
+    expect(io.text).toMatch(/failed\s+ana@client\.example \(550 5\.1\.1 userunknown\): 550 5\.1\.1 <ana@client\.example>: Recipient address rejected: User unknown/);
+    expect(io.text).toContain('could not deliver to ana@client.example (550 5.1.1 user unknown)');
+    expect(io.text).toMatch(/tags system_email_notification_failure/);
+    // The hard bounce stops the next auto-reply to that address.
+    const again = await t.send({ from: 'ana@client.example', to: ['soporte@example.com'] }, rawMessage({ from: 'ana@client.example', subject: 'Another question' }));
+    const second = await ticketOfInbound(t, await waitForInbound(t, queuedId(again)));
+    const withheld = (await ticketDetail(t, second.id)).events.find((e) => e.type === 'auto_reply.withheld');
+    expect(withheld?.data).toMatchObject({ reason: 'suppressed', to: 'ana@client.example' });
+  });
+
+  it('reports a partial failure when one of two recipients bounces', async () => {
+    const { ticketId, number } = await customerWrites('bea@client.example', 'Two people');
+    const response = await api(`/api/tickets/${number}/replies`, { method: 'POST', body: JSON.stringify({ body: 'Hello both', cc: ['colleague@client.example'] }) });
+    expect(response.status).toBe(201);
+    const { deliveryId } = (await response.json()) as { deliveryId: number };
+    const reply = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes('colleague@client.example')), 'the agent reply');
+    const report = buildDsn({
+      to: reply.envelopeFrom,
+      originalMessageId: reply.message.messageId!,
+      recipients: [{ address: 'colleague@client.example', action: 'failed', status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full' }],
+    });
+    await bounce(reply.envelopeFrom, report);
+    const detail = await ticketDetail(t, ticketId);
+    const event = detail.events.filter((e) => e.type === 'delivery.failed').at(-1)!;
+    expect(event.data.text).toMatch(/^could not deliver to some recipients \(colleague@client\.example \(552 5\.2\.2 mailbox full\)\)$/);
+    const delivery = (await listTicketDeliveries(t.db, ticketId)).find((d) => d.id === deliveryId)!;
+    expect(delivery.state).toBe('partial');
+    expect(delivery.recipients.find((r) => r.address === 'bea@client.example')!.state).toBe('sent');
+  });
+
+  it('records a delayed DSN as delayed, without the failure tag', async () => {
+    const { ticketId, ack } = await customerWrites('carl@client.example', 'Slow server');
+    const report = buildDsn({
+      to: ack.envelopeFrom,
+      originalMessageId: ack.message.messageId!,
+      recipients: [{ address: 'carl@client.example', action: 'delayed', status: '4.4.1', diagnostic: '421 4.4.1 Connection timed out' }],
+    });
+    await bounce(ack.envelopeFrom, report);
+    const detail = await ticketDetail(t, ticketId);
+    expect(detail.ticket.tags).not.toContain('system_email_notification_failure');
+    expect(detail.events.find((e) => e.type === 'delivery.delayed')!.data.text).toContain('carl@client.example (421 4.4.1');
+    const [delivery] = await listTicketDeliveries(t.db, ticketId);
+    expect(delivery!.recipients[0]!.state).toBe('delayed');
+  });
+
+  it('changes nothing for a bounce with a forged token, and keeps it as unmatched', async () => {
+    const { ticketId, ack } = await customerWrites('dana@client.example', 'Forgery target');
+    const forged = ack.envelopeFrom.replace(/-[a-z2-7]{10}@/, '-aaaaaaaaaa@');
+    expect(forged).not.toBe(ack.envelopeFrom);
+    const report = buildDsn({ to: forged, originalMessageId: ack.message.messageId!, recipients: [{ address: 'dana@client.example', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 unknown' }] });
+    const row = await bounce(forged, report);
+    expect(row.stateReason).toBe('bounce:unmatched:invalid_token');
+    const detail = await ticketDetail(t, ticketId);
+    expect(detail.ticket.tags).not.toContain('system_email_notification_failure');
+    const [delivery] = await listTicketDeliveries(t.db, ticketId);
+    expect(delivery!.recipients[0]!.state).toBe('sent');
+    const unmatched = await listBounces(t.db, { unmatched: true, limit: 10 });
+    expect(unmatched.some((b) => b.inboundId === row.id && b.unmatchedReason === 'invalid_token')).toBe(true);
+  });
+
+  it('keeps a bounce about mail mailroom never sent as unmatched, changing nothing', async () => {
+    const report = buildDsn({ to: 'soporte@example.com', originalMessageId: 'someone-else@elsewhere.example', recipients: [{ address: 'x@client.example', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 unknown' }] });
+    const row = await bounce('soporte@example.com', report);
+    expect(row.stateReason).toBe('bounce:unmatched:unknown_delivery');
+    expect(row.ticketId).toBeNull();
+    const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['bounces', '--unmatched', '--json'], io)).toBe(0);
+    expect((JSON.parse(io.text) as { bounces: Array<{ inboundId: number }> }).bounces.map((b) => b.inboundId)).toContain(row.id);
+  });
+
+  it('exports failures as CSV that opens cleanly in a spreadsheet, and as JSON from the API', async () => {
+    const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['failures', '--format', 'csv'], io)).toBe(0);
+    expect(io.text.startsWith('\uFEFFat,ticket,deliveryId,messageId,recipient,kind,replyCode,enhancedStatus,reason,hardOrSoft,diagnostic,remoteMta\r\n')).toBe(true);
+    const lines = io.text.slice(1).trimEnd().split('\r\n');
+    const ana = lines.find((line) => line.includes('ana@client.example'))!;
+    expect(ana).toMatch(/,acknowledgement,550,5\.1\.1,userunknown,hard,"550 5\.1\.1 <ana@client\.example>: Recipient address rejected: User unknown",mx\.client\.example$/);
+    const response = await api('/api/failures?reason=mailboxfull&format=json');
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as { failures: Array<{ recipient: string; replyCode: number; hardOrSoft: string }> };
+    expect(json.failures.map((f) => f.recipient)).toEqual(['colleague@client.example']);
+    expect(json.failures[0]).toMatchObject({ replyCode: 552, hardOrSoft: 'soft' });
+    const csv = await api('/api/failures?format=csv');
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect((await fetch(`http://127.0.0.1:${t.httpPort}/api/failures`)).status).toBe(401);
+  });
+});
+
+describe('suppressions', () => {
+  it('lists the addresses hard bounces suppressed and lets an admin remove one', async () => {
+    const run = async (argv: string[]) => {
+      const io = { text: '', out: (s: string) => void (io.text += s), err: (s: string) => void (io.text += s), isTTY: false };
+      return { code: await t.app.runCommand(argv, io), text: io.text };
+    };
+    const listed = await run(['suppressions', 'list', '--json']);
+    const entries = (JSON.parse(listed.text) as { suppressions: Array<{ address: string; reason: string }> }).suppressions;
+    expect(entries.find((e) => e.address === 'ana@client.example')?.reason).toBe('hard bounce: 550 5.1.1 userunknown');
+    expect((await run(['suppressions', 'remove', 'Ana@Client.example'])).code).toBe(0);
+    expect((await run(['suppressions', 'remove', 'ana@client.example'])).code).toBe(1);
+    const after = JSON.parse((await run(['suppressions', 'list', '--json'])).text) as { suppressions: Array<{ address: string }> };
+    expect(after.suppressions.map((e) => e.address)).not.toContain('ana@client.example');
+  });
+});
+
+describe('agent replies', () => {
+  it('threads in the customer client and sets the status from the rules', async () => {
+    const first = await t.send({ from: 'eve@client.example', to: ['soporte@example.com'] }, rawMessage({ from: 'eve@client.example', subject: 'Question', messageId: 'eve.1@client.example' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(first)));
+    const response = await api(`/api/tickets/${ticket.number}/replies`, { method: 'POST', body: JSON.stringify({ body: 'Here is the answer.' }) });
+    expect(response.status).toBe(201);
+    const result = (await response.json()) as { status: string; messageId: string };
+    expect(result.status).toBe('pending');
+    const mail = await waitFor(() => sink.mails.find((m) => m.message.messageId === result.messageId), 'the agent reply');
+    expect(mail.message.inReplyTo).toEqual(['eve.1@client.example']);
+    expect(mail.message.references).toEqual(['eve.1@client.example']);
+    expect(mail.message.subject).toBe(`Re: Question [#${ticket.number}]`);
+    expect(mail.message.headers.has('auto-submitted')).toBe(false);
+    expect(mail.message.text.trim()).toBe('Here is the answer.');
+    expect((await ticketDetail(t, ticket.id)).ticket.status).toBe('pending');
+
+    const bad = await api(`/api/tickets/${ticket.number}/replies`, { method: 'POST', body: JSON.stringify({ body: '', status: 'sleeping' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { problems: Array<{ path: string }> }).problems.map((p) => p.path).sort()).toEqual(['body', 'status']);
+    expect((await api('/api/tickets/999999/replies', { method: 'POST', body: JSON.stringify({ body: 'x' }) })).status).toBe(404);
+  });
+
+  it('replies from the CLI too, with a cc and an explicit status', async () => {
+    const first = await t.send({ from: 'fred@client.example', to: ['soporte@example.com'] }, rawMessage({ from: 'fred@client.example', subject: 'CLI reply' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(first)));
+    const io = { text: '', out: (s: string) => void (io.text += s), err: (s: string) => void (io.text += s), isTTY: false };
+    const code = await t.app.runCommand(['tickets', 'reply', String(ticket.number), '--body', 'Solved, thanks.', '--cc', 'boss@client.example', '--status', 'solved', '--json'], io);
+    expect(code, io.text).toBe(0);
+    expect(JSON.parse(io.text)).toMatchObject({ ticket: ticket.number, status: 'solved', queued: true });
+    const mail = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes('boss@client.example')), 'the CLI reply');
+    expect(mail.message.cc.map((a) => a.address)).toEqual(['boss@client.example']);
+    expect(mail.message.to.map((a) => a.address)).toEqual(['fred@client.example']);
+  });
+});
