@@ -13,6 +13,8 @@ import { createBullmqQueue } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
 import { listFailures } from '../db/bounces.js';
+import { oldestUnprocessedAt } from '../db/inbound.js';
+import { createMetrics } from './metrics.js';
 import { createAgentReply } from './outbound/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
 import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
@@ -54,6 +56,7 @@ export interface App {
  */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
   let database: Database | null = null;
   let queue: JobQueue | null = null;
   let outboundQueue: JobQueue | null = null;
@@ -126,6 +129,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       secret,
       maxAttempts: config.worker.maxAttempts,
       softBounceLimit: config.softBounceLimit,
+      metrics,
       onDeliveryQueued: enqueueDelivery,
     });
     queue.startWorker(processor, config.worker.concurrency);
@@ -133,6 +137,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     outboundQueue.startWorker(
       createDeliverySender({
         db,
+        metrics,
         softBounceLimit: config.softBounceLimit,
         logger: logger.child({ component: 'sender' }),
         transport,
@@ -154,6 +159,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       port: config.http.port,
       logger: logger.child({ component: 'http' }),
       readiness,
+      metrics: async () => {
+        metrics.queueDepth.labels(QUEUES.inbound.name).set(await need(queue, 'queue').depth());
+        metrics.queueDepth.labels(QUEUES.outbound.name).set(await need(outboundQueue, 'outbound queue').depth());
+        const oldest = await oldestUnprocessedAt(db);
+        metrics.oldestUnprocessed.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+        return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+      },
       runCli: embedded ? runCommand : null,
       cliToken,
       api: config.apiToken
@@ -161,7 +173,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
             token: config.apiToken,
             reply: async (ticketNumber, input) => {
               const ruleSet = currentRules();
-              const result = await db.transaction((tx) => createAgentReply(tx, { ruleSet, secret, now: new Date() }, ticketNumber, input));
+              const result = await db.transaction((tx) => createAgentReply(tx, { ruleSet, secret, now: new Date(), metrics }, ticketNumber, input));
               for (const id of result.deliveryIds) enqueueDelivery(id);
               return result;
             },
@@ -177,7 +189,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         .enqueue(id)
         .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', inboundId: id, err }, 'enqueue failed; the sweeper will pick the row up'));
     };
-    smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue });
+    smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue, metrics });
     const smtpPort = await smtp.listen();
     log.info(
       { event: 'app.started', smtpPort, httpPort, database: database.kind, queue: queue.kind, rulesFile: config.rulesFile },

@@ -31,6 +31,8 @@ export const envSchema = z.object({
   MAILROOM_MAX_MESSAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
   MAILROOM_MAX_RECIPIENTS: positiveInt.default(100),
   MAILROOM_SMTP_MAX_CONNECTIONS: positiveInt.default(200),
+  MAILROOM_SMTP_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+  MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAILROOM_TLS_KEY: optionalText,
   MAILROOM_TLS_CERT: optionalText,
@@ -52,6 +54,10 @@ export interface Config {
     maxMessageBytes: number;
     maxRecipients: number;
     maxConnections: number;
+    /** A client silent for this long is disconnected (RFC 5321 §4.5.3.2 allows 5 min; we are stricter). */
+    idleTimeoutMs: number;
+    /** On shutdown, sessions still busy after this get 421. */
+    shutdownGraceMs: number;
     tls: { keyFile: string; certFile: string } | null;
   };
   http: { host: string; port: number };
@@ -101,6 +107,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxMessageBytes: e.MAILROOM_MAX_MESSAGE_BYTES,
       maxRecipients: e.MAILROOM_MAX_RECIPIENTS,
       maxConnections: e.MAILROOM_SMTP_MAX_CONNECTIONS,
+      idleTimeoutMs: e.MAILROOM_SMTP_IDLE_TIMEOUT_MS,
+      shutdownGraceMs: e.MAILROOM_SHUTDOWN_GRACE_MS,
       tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,
     },
     http: { host: e.MAILROOM_HTTP_HOST, port: e.MAILROOM_HTTP_PORT },

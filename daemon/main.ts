@@ -62,7 +62,7 @@ async function runDaemon(config: Config | null, problems: string[]): Promise<num
       const force = setTimeout(() => {
         logger.error({ event: 'app.shutdown_timeout' }, 'shutdown took too long; exiting');
         process.exit(EXIT.FAILURE);
-      }, 45_000);
+      }, config.smtp.shutdownGraceMs + 15_000);
       force.unref();
       app.stop().then(
         () => resolve(EXIT.OK),

@@ -210,3 +210,13 @@ export async function resetInboundForReplay(db: Db, target: { ids: number[] } | 
     .returning({ id: inboundMessages.id });
   return rows.map((row) => row.id).sort((a, b) => a - b);
 }
+
+/** When the oldest message not yet processed arrived; null when all are done. */
+export async function oldestUnprocessedAt(db: Db): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: sql<string | Date | null>`min(${inboundMessages.receivedAt})` })
+    .from(inboundMessages)
+    .where(inArray(inboundMessages.state, ['received', 'processing']));
+  const at = row?.at ?? null;
+  return at === null ? null : new Date(at);
+}

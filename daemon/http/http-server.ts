@@ -32,6 +32,8 @@ export interface HttpDeps {
   port: number;
   logger: Logger;
   readiness: () => Promise<Readiness>;
+  /** Prometheus exposition of the daemon's metrics. */
+  metrics: () => Promise<{ contentType: string; body: string }>;
   /** Runs a forwarded CLI command inside the daemon (embedded mode); null disables the endpoint. */
   runCli: ((argv: string[], io: CliIO) => Promise<number>) | null;
   cliToken: string;
@@ -59,6 +61,12 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      const { contentType, body } = await deps.metrics();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/readyz') {
       const readiness = await deps.readiness();
       return sendJson(res, readiness.ready ? 200 : 503, readiness);

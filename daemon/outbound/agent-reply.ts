@@ -7,7 +7,7 @@ import { findSubjectTicketNumber, formatSubjectToken } from '../../parsers/threa
 import { findMailbox } from '../../rules/mailboxes.js';
 import type { RuleSet } from '../../rules/schema.js';
 import { AppError } from '../errors.js';
-import { NO_AUTOMATION } from '../pipeline/automatic-mail.js';
+import { NO_AUTOMATION, type AutomaticMailContext } from '../pipeline/automatic-mail.js';
 import { changeStatus } from '../pipeline/ticket-status.js';
 import { createDelivery } from './create-delivery.js';
 
@@ -34,7 +34,7 @@ export interface AgentReplyResult {
  */
 export async function createAgentReply(
   tx: Db,
-  ctx: { ruleSet: RuleSet; secret: string; now: Date },
+  ctx: AutomaticMailContext,
   ticketNumber: number,
   input: AgentReplyInput,
 ): Promise<AgentReplyResult> {
@@ -70,7 +70,7 @@ export async function createAgentReply(
   });
   await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc });
   const status = input.status ?? ctx.ruleSet.status.on_agent_reply;
-  const more = await changeStatus(tx, { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now }, ticket, mailbox, status, 'agent_reply', {
+  const more = await changeStatus(tx, ctx, ticket, mailbox, status, 'agent_reply', {
     automation: NO_AUTOMATION,
     inReplyTo,
     references: lastCustomer?.references ?? [],

@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '../../db/bounces.js';
 import { recordRecipientResults, settleDelivery, type DeliveryRow } from '../../db/deliveries.js';
 import { addTicketEvent, lockTicket } from '../../db/tickets.js';
+import type { Metrics } from '../metrics.js';
 import { updateTags } from '../pipeline/ticket-status.js';
 
 /** The tag views and searches use to find tickets whose mail could not be delivered. */
@@ -47,6 +48,7 @@ export function describeFailure(failure: RecipientFailure): string {
 
 export interface FailureContext {
   softBounceLimit: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -57,6 +59,7 @@ export interface FailureContext {
  */
 export async function recordFailures(tx: Db, ctx: FailureContext, delivery: DeliveryRow, failures: RecipientFailure[], source: 'relay' | 'bounce'): Promise<void> {
   if (failures.length === 0) return;
+  if (source === 'bounce') for (const f of failures) ctx.metrics?.bounces.labels(f.reason ?? 'undefined').inc();
   await recordRecipientResults(tx, delivery.id, failures);
   const state = await settleDelivery(tx, delivery.id, null);
   const ticket = await lockTicket(tx, delivery.ticketId);

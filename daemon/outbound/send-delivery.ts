@@ -6,11 +6,13 @@ import { splitAddress } from '../../parsers/addresses.js';
 import { signToken } from '../../parsers/tokens.js';
 import { BOUNCE_LOCAL_PART } from '../../rules/mailboxes.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { LOOP_HEADER } from '../pipeline/classify.js';
 import type { OutboundTransport } from './transport.js';
 
 export interface SenderDeps {
   db: Db;
+  metrics: Metrics;
   softBounceLimit: number;
   logger: Logger;
   transport: OutboundTransport;
@@ -95,12 +97,15 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
     }
     const failed = results.filter((r) => r.state === 'failed');
     const deferred = results.filter((r) => r.state === 'deferred');
+    deps.metrics.outbound.labels('sent').inc(results.length - failed.length - deferred.length);
+    deps.metrics.outbound.labels('failed').inc(failed.length);
+    deps.metrics.outbound.labels('deferred').inc(deferred.length);
     const state = await deps.db.transaction(async (tx) => {
       await recordRecipientResults(tx, delivery.id, results.filter((r) => r.state !== 'failed'));
       // Refused at send time: on the ticket exactly as a bounce would be (tag, event, suppression).
       await recordFailures(
         tx,
-        { softBounceLimit: deps.softBounceLimit },
+        { softBounceLimit: deps.softBounceLimit, metrics: deps.metrics },
         delivery,
         failed.map((f) => ({
           address: f.address,

@@ -7,6 +7,7 @@ import { renderReply } from '../../rules/templates/render-reply.js';
 import type { TemplateValues } from '../../rules/templates/template.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { ReplyKind } from '../../rules/verdict.js';
+import type { Metrics } from '../metrics.js';
 import { createDelivery } from '../outbound/create-delivery.js';
 
 /** A message that is not automatic and asks for nothing: notifications not caused by a mail. */
@@ -29,6 +30,7 @@ export interface AutomaticMailContext {
   ruleSet: RuleSet;
   secret: string;
   now: Date;
+  metrics?: Metrics;
 }
 
 /**
@@ -38,6 +40,7 @@ export interface AutomaticMailContext {
 export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail: AutomaticMail): Promise<number | null> {
   const kindName = typeof mail.template === 'string' ? mail.template : `notification:${mail.template.notification}`;
   const withhold = async (reason: string, detail?: string): Promise<null> => {
+    ctx.metrics?.autoRepliesWithheld.labels(reason).inc();
     await addTicketEvent(tx, mail.ticket.id, 'auto_reply.withheld', { kind: kindName, reason, ...(detail ? { detail } : {}), to: mail.recipient });
     return null;
   };
@@ -64,6 +67,7 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
     perRecipient,
   });
   if (!decision.send) return withhold(decision.reason, decision.detail);
+  ctx.metrics?.autoReplies.labels(mail.kind).inc();
   return createDelivery(tx, ctx.secret, {
     ticket: mail.ticket,
     mailbox: mail.mailbox,

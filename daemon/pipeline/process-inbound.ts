@@ -5,6 +5,7 @@ import { parseMessage } from '../../parsers/message.js';
 import { handleBounce } from './handle-bounce.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
+import { ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
 import { storeMessage } from './store-message.js';
 
@@ -15,6 +16,7 @@ export interface ProcessorDeps {
   secret: string;
   maxAttempts: number;
   softBounceLimit: number;
+  metrics: Metrics;
   /** Hands a committed outbox row to the send queue; must not throw (the sweeper repairs). */
   onDeliveryQueued: (deliveryId: number) => void;
 }
@@ -35,6 +37,7 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
       const parsed = await parseMessage(raw);
       if (!parsed.ok) {
         await finishInbound(deps.db, inboundId, { state: 'failed', error: `PARSE_FAILED: ${parsed.error}` });
+        deps.metrics.failed.inc();
         log.error({ event: 'message.failed', code: 'PARSE_FAILED', err: { message: parsed.error } }, 'message could not be parsed; kept for replay');
         return;
       }
@@ -49,11 +52,11 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
       const outcome = await deps.db.transaction(async (tx) => {
         if (!(await lockInboundForProcessing(tx, inboundId))) return null;
         if (isBounce) {
-          const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit }, row, report, classification.bounceTokens);
+          const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, row, report, classification.bounceTokens);
           await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
           return { ...bounce, bounce: report };
         }
-        const result = await storeMessage(tx, row, message, classification, { ruleSet, secret: deps.secret, now: new Date() });
+        const result = await storeMessage(tx, row, message, classification, { ruleSet, secret: deps.secret, now: new Date(), metrics: deps.metrics });
         await finishInbound(tx, inboundId, {
           state: result.state,
           reason: result.state === 'ignored' ? result.reason : null,
@@ -64,6 +67,9 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (!outcome) return;
+      deps.metrics.processingSeconds.observe((Date.now() - row.receivedAt.getTime()) / 1000);
+      if (outcome.state === 'processed') deps.metrics.processed.inc();
+      else deps.metrics.ignored.labels(ignoredReasonLabel(outcome.reason)).inc();
       if ('bounceId' in outcome) {
         log.info(
           {
@@ -102,6 +108,7 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
     } catch (err) {
       if (row.attempts >= deps.maxAttempts) {
         await finishInbound(deps.db, inboundId, { state: 'failed', error: errorText(err) });
+        deps.metrics.failed.inc();
         log.error({ event: 'message.failed', err }, 'message failed after its last attempt; kept for replay');
         return;
       }

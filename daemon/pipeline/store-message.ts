@@ -17,6 +17,7 @@ import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
 import { applyEvaluation, evaluateMessage } from './apply-rules.js';
 import type { RuleSet } from '../../rules/schema.js';
+import type { Metrics } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
 
@@ -37,6 +38,7 @@ export interface StoreContext {
   ruleSet: RuleSet;
   secret: string;
   now: Date;
+  metrics?: Metrics;
 }
 
 /**
@@ -107,7 +109,7 @@ export async function storeMessage(
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticket, created, message, classification.details, ctx.secret, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null);
-  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now };
+  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
   const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };

@@ -6,6 +6,7 @@ import { resolveRecipient } from '../../rules/mailboxes.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { SmtpReplyError } from './reply-error.js';
 import { spoolMessage } from './spool-writer.js';
 
@@ -16,6 +17,7 @@ export interface SmtpIntakeDeps {
   rules: () => RuleSet;
   /** Called after a message is committed; must not throw (the sweeper repairs lost enqueues). */
   onStored: (inboundId: number) => void;
+  metrics: Metrics;
 }
 
 export interface SmtpIntake {
@@ -44,8 +46,9 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     hideDSN: true,
     // A reverse lookup per connection adds latency and a DNS dependency to every session.
     disableReverseLookup: true,
-    socketTimeout: 60_000,
-    closeTimeout: 30_000,
+    socketTimeout: config.smtp.idleTimeoutMs,
+    // On shutdown sessions get this long to finish a DATA in progress before they are sent 421.
+    closeTimeout: config.smtp.shutdownGraceMs,
     logger: false,
     ...(tls ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } : {}),
     onRcptTo(address, session, callback) {
@@ -55,6 +58,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
           { event: 'smtp.rcpt_rejected', sessionId: session.id, untrusted: { rcptTo: address.address } },
           'recipient refused',
         );
+        deps.metrics.refused.labels('550').inc();
         return callback(new SmtpReplyError(550, `<${address.address}>: no such mailbox here`));
       }
       callback();
@@ -82,17 +86,20 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.kind === 'too_big') {
       logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
+      deps.metrics.refused.labels('552').inc();
       // smtp-server replies 552 5.3.4 because rejectOversized is on; this is the same answer.
       throw new SmtpReplyError(552, 'Message exceeds fixed maximum message size');
     }
     if (result.kind === 'storage_failed') {
       logger.error({ event: 'smtp.spool_failed', sessionId: session.id, bytes: result.sizeBytes, ms, err: result.error }, 'could not store message');
+      deps.metrics.refused.labels('451').inc();
       throw new SmtpReplyError(451, 'Local error in processing, please try again later');
     }
     logger.info(
       { event: 'message.queued', sessionId: session.id, inboundId: result.inboundId, bytes: result.sizeBytes, rcpts: envelope.rcptTo.length, ms },
       'message stored',
     );
+    deps.metrics.received.inc();
     deps.onStored(result.inboundId);
     return `Message queued as ${result.inboundId}`;
   }

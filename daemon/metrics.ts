@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Prometheus metric mailroom exports, on one registry per daemon (tests run several). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mailroom_process_' });
+  const metric = {
+    received: new Counter({ name: 'mailroom_messages_received_total', help: 'Messages stored in the spool and acknowledged with 250', registers: [registry] }),
+    refused: new Counter({ name: 'mailroom_smtp_refused_total', help: 'SMTP refusals by reply code', labelNames: ['code'] as const, registers: [registry] }),
+    processed: new Counter({ name: 'mailroom_messages_processed_total', help: 'Spool rows processed into tickets or bounces', registers: [registry] }),
+    ignored: new Counter({ name: 'mailroom_messages_ignored_total', help: 'Spool rows ignored, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    failed: new Counter({ name: 'mailroom_messages_failed_total', help: 'Spool rows marked failed (kept for replay)', registers: [registry] }),
+    processingSeconds: new Histogram({
+      name: 'mailroom_processing_seconds',
+      help: 'From the 250 to the end of processing',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    autoReplies: new Counter({ name: 'mailroom_auto_replies_total', help: 'Automatic mails queued, by kind', labelNames: ['kind'] as const, registers: [registry] }),
+    autoRepliesWithheld: new Counter({ name: 'mailroom_auto_replies_withheld_total', help: 'Automatic mails not sent, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    bounces: new Counter({ name: 'mailroom_bounces_total', help: 'Failed or delayed recipients reported by bounces, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    outbound: new Counter({ name: 'mailroom_outbound_recipients_total', help: 'Outbound recipients by send result', labelNames: ['result'] as const, registers: [registry] }),
+    queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Jobs waiting, by queue', labelNames: ['queue'] as const, registers: [registry] }),
+    oldestUnprocessed: new Gauge({ name: 'mailroom_oldest_unprocessed_age_seconds', help: 'Age of the oldest spool row not yet processed', registers: [registry] }),
+  };
+  return { registry, ...metric };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The label of an ignored row's reason, without the unbounded parts (`duplicate of article 7`). */
+export function ignoredReasonLabel(reason: string): string {
+  if (reason.startsWith('duplicate')) return 'duplicate';
+  return reason.slice(0, 40);
+}
