@@ -19,7 +19,8 @@ export function createCliForwarder(info: DaemonInfo) {
         response = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${info.httpPort}/internal/cli`, {
           method: 'POST',
           headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ argv }),
+          // Progress lines are drawn only when the user's terminal would show them.
+          body: JSON.stringify({ argv, tty: Boolean(process.stderr.isTTY) }),
         });
       } catch (err) {
         process.stderr.write(`mailroom: the daemon (pid ${info.pid}) owns the database but did not answer: ${(err as Error).message}\n`);

@@ -131,8 +131,11 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     const body = await readBody(req);
     if (body === null) return sendJson(res, 413, { error: 'body too large' });
     let argv: unknown;
+    let tty = false;
     try {
-      argv = (JSON.parse(body) as { argv?: unknown }).argv;
+      const parsed = JSON.parse(body) as { argv?: unknown; tty?: unknown };
+      argv = parsed.argv;
+      tty = parsed.tty === true;
     } catch {
       return sendJson(res, 400, { error: 'body must be JSON {"argv": [...]}' });
     }
@@ -142,7 +145,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     const io: CliIO = {
       out: (text) => res.write(`${JSON.stringify({ out: text })}\n`),
       err: (text) => res.write(`${JSON.stringify({ err: text })}\n`),
-      isTTY: false,
+      isTTY: tty,
     };
     deps.logger.info({ event: 'cli.forwarded', command: argv.slice(0, 2).join(' ') }, 'running CLI command for the local CLI');
     const code = await runCli(argv as string[], io);

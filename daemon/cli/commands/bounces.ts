@@ -6,6 +6,7 @@ import { AppError } from '../../errors.js';
 import { createAgentReply } from '../../outbound/agent-reply.js';
 import { failuresCsv, failuresJson, parseDateFilter } from '../../reports/failures.js';
 import { formatTable, printJson, truncate, type CliContext } from '../context.js';
+import { createProgress } from '../progress.js';
 import { positive } from './tickets.js';
 
 /** Agent replies, bounces, suppressions and the failures report. */
@@ -124,8 +125,17 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
       const rows = await ctx.withDb((db) =>
         listFailures(db, { since, until, ticketNumber: options.ticket ? positive(options.ticket) : undefined, reason: options.reason, limit: positive(options.limit) }),
       );
+      const progress = createProgress(ctx.io, 'exporting', rows.length);
+      // Written in slices so a large export shows progress and never builds one huge string.
       if (options.format === 'json') printJson(ctx, failuresJson(rows));
-      else ctx.io.out(failuresCsv(rows));
+      else {
+        for (let i = 0; i < rows.length || i === 0; i += 1000) {
+          const csv = failuresCsv(rows.slice(i, i + 1000));
+          ctx.io.out(i === 0 ? csv : csv.slice(csv.indexOf('\r\n') + 2));
+          progress.tick(Math.min(rows.length, i + 1000));
+        }
+      }
+      progress.finish();
     });
 }
 

@@ -3,6 +3,7 @@ import { INBOUND_STATES, type InboundState } from '../../../db/schema.js';
 import { listInbound, resetInboundForReplay } from '../../../db/inbound.js';
 import { AppError } from '../../errors.js';
 import { formatTable, printJson, truncate, type CliContext } from '../context.js';
+import { createProgress } from '../progress.js';
 import { positive } from './tickets.js';
 
 export function registerInboundCommands(program: Command, ctx: CliContext): void {
@@ -69,7 +70,14 @@ export function registerInboundCommands(program: Command, ctx: CliContext): void
     .action(async (idTexts: string[], options: { failed?: boolean; json?: boolean }) => {
       if (options.failed === Boolean(idTexts.length)) throw new AppError('USAGE', 'give spool ids or --failed (not both)');
       const ids = await ctx.withDb((db) => resetInboundForReplay(db, options.failed ? { failed: true } : { ids: idTexts.map(positive) }));
-      if (ctx.enqueue) await ctx.enqueue(ids);
+      if (ctx.enqueue) {
+        const progress = createProgress(ctx.io, 'queueing', ids.length);
+        for (let i = 0; i < ids.length; i += 500) {
+          await ctx.enqueue(ids.slice(i, i + 500));
+          progress.tick(Math.min(ids.length, i + 500));
+        }
+        progress.finish();
+      }
       const queued = ctx.enqueue !== null;
       if (options.json) {
         printJson(ctx, { replayed: ids, queued });
