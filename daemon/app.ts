@@ -132,7 +132,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       metrics,
       onDeliveryQueued: enqueueDelivery,
     });
-    queue.startWorker(processor, config.worker.concurrency);
+    // Concurrency 0: an intake-only instance (an MX node); other instances on the same Redis work the jobs.
+    if (config.worker.concurrency > 0) queue.startWorker(processor, config.worker.concurrency);
     transport = createOutboundTransport({ relayUrl: config.smtpRelay, outboxDir: config.outboxDir, hostname: config.smtp.hostname, logger });
     outboundQueue.startWorker(
       createDeliverySender({

@@ -37,7 +37,7 @@ export const envSchema = z.object({
   MAILROOM_TLS_KEY: optionalText,
   MAILROOM_TLS_CERT: optionalText,
   MAILROOM_HOSTNAME: z.string().min(1).default(os.hostname()),
-  MAILROOM_WORKER_CONCURRENCY: positiveInt.default(4),
+  MAILROOM_WORKER_CONCURRENCY: z.coerce.number().int().min(0).default(4),
   MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
   MAILROOM_OUTBOUND_MAX_ATTEMPTS: positiveInt.default(10),
   MAILROOM_SOFT_BOUNCE_LIMIT: positiveInt.default(10),

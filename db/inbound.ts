@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
 
@@ -70,15 +70,24 @@ export async function discardInbound(db: Db, inboundId: number): Promise<void> {
   await db.delete(inboundMessages).where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.state, 'receiving')));
 }
 
-/** The message bytes, from the row or its chunks. */
-export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw'>): Promise<Buffer> {
+/** Chunks read per query: the `postgres` driver receives bytea as hex, twice the bytes, per result. */
+const CHUNKS_PER_READ = 8;
+
+/** The message bytes, from the row or its chunks (read a few at a time into one buffer). */
+export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw' | 'sizeBytes' | 'chunkCount'>): Promise<Buffer> {
   if (row.raw) return row.raw;
-  const chunks = await db
-    .select({ data: inboundChunks.data })
-    .from(inboundChunks)
-    .where(eq(inboundChunks.inboundId, row.id))
-    .orderBy(asc(inboundChunks.seq));
-  return Buffer.concat(chunks.map((chunk) => chunk.data));
+  const out = Buffer.allocUnsafe(row.sizeBytes);
+  let offset = 0;
+  for (let seq = 0; seq < row.chunkCount; seq += CHUNKS_PER_READ) {
+    const chunks = await db
+      .select({ data: inboundChunks.data })
+      .from(inboundChunks)
+      .where(and(eq(inboundChunks.inboundId, row.id), gte(inboundChunks.seq, seq), lt(inboundChunks.seq, seq + CHUNKS_PER_READ)))
+      .orderBy(asc(inboundChunks.seq));
+    for (const chunk of chunks) offset += chunk.data.copy(out, offset);
+  }
+  if (offset !== row.sizeBytes) throw new Error(`spool row ${row.id}: ${offset} of ${row.sizeBytes} bytes in its chunks`);
+  return out;
 }
 
 /**

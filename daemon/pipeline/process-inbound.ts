@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing } from '../../db/inbound.js';
+import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
+import { createLargeMessageGate } from './large-message-gate.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage } from '../../parsers/message.js';
 import { handleBounce } from './handle-bounce.js';
@@ -26,10 +27,23 @@ export interface ProcessorDeps {
  * recorded as `failed` with the raw bytes kept for replay; anything else throws so the queue
  * retries, until the row has used its attempts.
  */
+/** Messages above this size are processed one at a time (see large-message-gate.ts). */
+const LARGE_MESSAGE_BYTES = 1024 * 1024;
+
 export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number) => Promise<void> {
+  const largeGate = createLargeMessageGate(1);
+  const processOne = createOneProcessor(deps);
   return async (inboundId) => {
     const row = await claimInbound(deps.db, inboundId);
     if (!row) return; // finished already, or replayed and claimed by another worker
+    if (row.sizeBytes > LARGE_MESSAGE_BYTES) return largeGate(() => processOne(row));
+    return processOne(row);
+  };
+}
+
+function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<void> {
+  return async (row) => {
+    const inboundId = row.id;
     const log = deps.logger.child({ inboundId, attempt: row.attempts });
     const started = process.hrtime.bigint();
     try {
