@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
+import { classifyBounceReason, isHardBounce } from '../../parsers/bounce-reason.js';
 import { recordFailures } from './record-failures.js';
 import { AUTOMATIC_KINDS } from '../../db/schema.js';
 import { splitAddress } from '../../parsers/addresses.js';
@@ -70,14 +71,23 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
         ...outcome.accepted.map((a): RecipientResult => ({ address: a.address, state: 'sent', smtpCode: Number(a.response.slice(0, 3)) || null, diagnostic: a.response })),
         ...outcome.rejected.map((r): RecipientResult => {
           const permanent = r.code === null || r.code >= 500;
+          const status = enhancedStatus(r.response) ?? '';
+          const replyCode = r.code === null ? '' : String(r.code);
+          // The same reading a bounce would get, so relay refusals and bounces report alike.
+          const reason = permanent
+            ? classifyBounceReason({ status, replyCode, diagnostic: r.response, command: 'RCPT', action: 'failed' })
+            : lastAttempt
+              ? 'expired'
+              : null;
           return {
             address: r.address,
-            state: permanent ? 'failed' : lastAttempt ? 'failed' : 'deferred',
+            state: permanent || lastAttempt ? 'failed' : 'deferred',
             smtpCode: r.code,
-            enhancedStatus: enhancedStatus(r.response),
+            enhancedStatus: status || null,
             diagnostic: r.response,
-            hard: permanent,
-            reason: permanent ? null : lastAttempt ? 'expired' : null,
+            // Hard means "this address will never work" (suppressed); a policy 5xx is permanent but not hard.
+            hard: permanent && reason !== null ? isHardBounce(reason, status, replyCode) : false,
+            reason,
           };
         }),
       ];
