@@ -99,7 +99,15 @@ export async function recordRecipientResults(db: Db, deliveryId: number, results
         remoteMta: result.remoteMta ?? null,
         updatedAt: new Date(),
       })
-      .where(and(eq(deliveryRecipients.deliveryId, deliveryId), eq(deliveryRecipients.address, result.address.toLowerCase())));
+      .where(
+        and(
+          eq(deliveryRecipients.deliveryId, deliveryId),
+          eq(deliveryRecipients.address, result.address.toLowerCase()),
+          // A fast bounce may land before the sender records its own result: never overwrite
+          // what a bounce said with the relay's earlier "accepted".
+          result.state === 'sent' || result.state === 'deferred' ? inArray(deliveryRecipients.state, ['pending', 'deferred']) : undefined,
+        ),
+      );
   }
 }
 

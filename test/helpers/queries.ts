@@ -23,13 +23,16 @@ export async function ticketOfInbound(t: TestApp, row: InboundSummary): Promise<
   return (await findTicketById(t.db, row.ticketId))!;
 }
 
+/**
+ * A ticket with its rows, read one query after the other, the ticket last: once an event is
+ * seen its transaction has committed, so the ticket read after it shows that transaction's changes
+ * (parallel reads on a pool could straddle the commit).
+ */
 export async function ticketDetail(t: TestApp, ticketId: number) {
-  const [ticket, participants, articleRows, events] = await Promise.all([
-    findTicketById(t.db, ticketId),
-    listParticipants(t.db, ticketId),
-    listArticles(t.db, ticketId),
-    listTicketEvents(t.db, ticketId),
-  ]);
+  const events = await listTicketEvents(t.db, ticketId);
+  const articleRows = await listArticles(t.db, ticketId);
+  const participants = await listParticipants(t.db, ticketId);
+  const ticket = await findTicketById(t.db, ticketId);
   return { ticket: ticket!, participants, articles: articleRows, events };
 }
 

@@ -37,6 +37,7 @@ async function customerWrites(from: string, subject: string): Promise<{ ticketId
   const result = await t.send({ from, to: ['soporte@example.com'] }, rawMessage({ from, subject }));
   const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(result)));
   const ack = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes(from) && m.message.subject.includes(`[#${ticket.number}]`)), `the acknowledgement to ${from}`);
+  await waitFor(async () => (await listTicketDeliveries(t.db, ticket.id))[0]?.state === 'sent', 'the acknowledgement to be recorded as sent');
   return { ticketId: ticket.id, number: ticket.number, ack };
 }
 
@@ -109,8 +110,10 @@ describe('bounces of the mail mailroom sends', () => {
     const detail = await ticketDetail(t, ticketId);
     const event = detail.events.filter((e) => e.type === 'delivery.failed').at(-1)!;
     expect(event.data.text).toMatch(/^could not deliver to some recipients \(colleague@client\.example \(552 5\.2\.2 mailbox full\)\)$/);
-    const delivery = (await listTicketDeliveries(t.db, ticketId)).find((d) => d.id === deliveryId)!;
-    expect(delivery.state).toBe('partial');
+    const delivery = await waitFor(async () => {
+      const d = (await listTicketDeliveries(t.db, ticketId)).find((x) => x.id === deliveryId);
+      return d?.state === 'partial' ? d : undefined;
+    }, 'the delivery to settle as partial');
     expect(delivery.recipients.find((r) => r.address === 'bea@client.example')!.state).toBe('sent');
   });
 

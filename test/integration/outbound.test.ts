@@ -51,8 +51,12 @@ describe('outbound mail', () => {
     const eml = readFileSync(path.join(t.config.outboxDir, file), 'utf8');
     expect(eml).toContain(`Subject: [#${ticket.number}] Received: Hello`);
     expect(eml).toContain('Auto-Submitted: auto-replied');
-    const [delivery] = await listTicketDeliveries(t.db, ticket.id);
-    expect(delivery!.state).toBe('sent');
+    // The file is written before the delivery row records it: wait for the row.
+    const delivery = await waitFor(async () => {
+      const [d] = await listTicketDeliveries(t.db, ticket.id);
+      return d?.state === 'sent' ? d : undefined;
+    }, 'the delivery to be recorded as sent');
+    expect(delivery.recipients[0]!.diagnostic).toContain('written to');
   });
 
   it('records a recipient the relay refuses with 5xx at once, per recipient', async () => {
@@ -81,9 +85,11 @@ describe('outbound mail', () => {
     }, 'the recipient to be deferred');
     sink.rcptReplies.delete('grey@client.example');
     await sink.waitForMails(1, 15_000);
-    const [delivery] = await listTicketDeliveries(t.db, ticket.id);
-    expect(delivery!.state).toBe('sent');
-    expect(delivery!.attempts).toBeGreaterThanOrEqual(2);
+    const delivery = await waitFor(async () => {
+      const [d] = await listTicketDeliveries(t.db, ticket.id);
+      return d?.state === 'sent' ? d : undefined;
+    }, 'the delivery to be recorded as sent');
+    expect(delivery.attempts).toBeGreaterThanOrEqual(2);
   });
 
   it('stops by itself when two mailroom instances answer each other', async () => {
