@@ -37,6 +37,19 @@ export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha
 }
 
 /**
+ * Stores several small messages in one INSERT (group commit): each caller's 250 still waits for
+ * the commit that holds its message. Ids come back in the order of `items`: PostgreSQL returns
+ * the rows of a multi-row INSERT … RETURNING in the order of its VALUES.
+ */
+export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string }>): Promise<number[]> {
+  const rows = await db
+    .insert(inboundMessages)
+    .values(items.map((item) => ({ ...envelopeColumns(item.envelope), raw: item.raw, sizeBytes: item.raw.length, sha256: item.sha256, state: 'received' as const })))
+    .returning({ id: inboundMessages.id });
+  return rows.map((row) => row.id);
+}
+
+/**
  * Starts a large message: a row in state `receiving`, which nothing processes. Its chunks are
  * added one statement at a time and `finishChunkedInbound` flips it to `received`, so no
  * transaction stays open while a slow client sends 25 MB. A row left `receiving` by a crash was

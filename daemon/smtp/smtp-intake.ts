@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { SmtpReplyError } from './reply-error.js';
+import { createSpoolBatcher } from './spool-batcher.js';
 import { spoolMessage } from './spool-writer.js';
 
 export interface SmtpIntakeDeps {
@@ -82,7 +83,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       tls: session.secure,
       receivedAt: new Date(),
     };
-    const result = await spoolMessage(deps.db, stream as import('node:stream').Readable, envelope, config.smtp.maxMessageBytes);
+    const result = await spoolMessage(deps.db, stream as import('node:stream').Readable, envelope, config.smtp.maxMessageBytes, batcher);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.kind === 'too_big') {
       logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
@@ -104,6 +105,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     return `Message queued as ${result.inboundId}`;
   }
 
+  const batcher = createSpoolBatcher(deps.db);
   const server = new SMTPServer(options);
   server.on('error', (err) => logger.warn({ event: 'smtp.error', err }, 'smtp server error'));
 

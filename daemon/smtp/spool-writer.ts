@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../db/client.js';
+import type { SpoolBatcher } from './spool-batcher.js';
 import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedInbound, insertInbound, type Envelope } from '../../db/inbound.js';
 
 /** Messages up to this size are stored in one INSERT; larger ones in rows of this size. */
@@ -16,7 +17,7 @@ export type SpoolResult =
  * the final dot before any reply), holds at most one chunk in memory, and leaves nothing
  * half-written: a large message stays in state `receiving` until its last chunk is in.
  */
-export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope, maxBytes: number): Promise<SpoolResult> {
+export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope, maxBytes: number, batcher?: SpoolBatcher): Promise<SpoolResult> {
   const hash = createHash('sha256');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -57,7 +58,8 @@ export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope,
     if (failure) throw failure;
     const sha256 = hash.digest('hex');
     if (chunkedId === null) {
-      const inboundId = await insertInbound(db, envelope, Buffer.concat(pending, pendingBytes), sha256);
+      const raw = Buffer.concat(pending, pendingBytes);
+      const inboundId = batcher ? await batcher.insert(envelope, raw, sha256) : await insertInbound(db, envelope, raw, sha256);
       return { kind: 'stored', inboundId, sizeBytes: total };
     }
     if (pendingBytes > 0) await flushChunk();
