@@ -7,6 +7,7 @@ import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
 import { evaluateRules, redactSensitive } from '../../rules/evaluate.js';
 import { planTicketUpdate } from '../../rules/plan.js';
+import { templateValuesFor } from '../../rules/templates/render-reply.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { FoundField, Plan, Verdict } from '../../rules/verdict.js';
 import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
@@ -103,16 +104,15 @@ export async function applyEvaluation(
 
   const recipient = (message.replyTo[0]?.address ?? message.from?.address ?? null)?.toLowerCase() ?? null;
   const values = {
-    subject: message.subject,
-    customer_name: message.from?.name || recipient || '',
-    customer_email: recipient ?? '',
+    ...templateValuesFor(verdict, {
+      ticket_number: String(ticket.number),
+      subject: message.subject,
+      customer_name: message.from?.name || recipient || '',
+      customer_email: recipient ?? '',
+      status: ticket.status,
+    }),
     mailbox_name: mailbox.name,
     mailbox_address: mailbox.address,
-    category: verdict.category?.label ?? '',
-    response_time: verdict.responseTime ?? '',
-    status: ticket.status,
-    missing: verdict.missing.map((m) => ({ label: m.label, hint: m.hint })),
-    sensitive: verdict.sensitive.map((s) => ({ label: s.label })),
   };
   const send = async (kind: 'acknowledgement' | 'missing_details' | 'acknowledgement_missing_details' | 'sensitive_warning') =>
     queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, automation, values, inReplyTo, references });

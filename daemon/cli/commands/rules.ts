@@ -7,7 +7,7 @@ import { formatProblem, loadRuleSet, type RuleProblem } from '../../../rules/loa
 import { findMailbox } from '../../../rules/mailboxes.js';
 import { planTicketUpdate } from '../../../rules/plan.js';
 import type { RuleSet } from '../../../rules/schema.js';
-import { renderReply } from '../../../rules/templates/render-reply.js';
+import { renderReply, templateValuesFor } from '../../../rules/templates/render-reply.js';
 import { AppError } from '../../errors.js';
 import { classifyMessage } from '../../pipeline/classify.js';
 import { printJson, type CliContext } from '../context.js';
@@ -130,18 +130,17 @@ function simulate(ruleSet: RuleSet, message: import('../../../parsers/message.js
     perTicket: [],
     perRecipient: [],
   });
+  // The same values the daemon gives the templates (apply-rules.ts).
   const values = {
-    ticket_number: String(ticketNumber),
-    subject: message.subject,
-    customer_name: message.from?.name || recipient || '',
-    customer_email: recipient ?? '',
+    ...templateValuesFor(verdict, {
+      ticket_number: String(ticketNumber),
+      subject: message.subject,
+      customer_name: message.from?.name || recipient || '',
+      customer_email: recipient ?? '',
+      status: plan?.status ?? 'new',
+    }),
     mailbox_name: mailbox.name,
     mailbox_address: mailbox.address,
-    category: verdict.category?.label ?? '',
-    response_time: verdict.responseTime ?? '',
-    status: plan?.status ?? 'new',
-    missing: verdict.missing.map((m) => ({ label: m.label, hint: m.hint })),
-    sensitive: verdict.sensitive.map((s) => ({ label: s.label })),
   };
   const kinds = plan ? [...(plan.reply ? [plan.reply] : []), ...(plan.sensitiveWarning ? (['sensitive_warning'] as const) : [])] : [];
   const mails = kinds.flatMap((kind) => {
