@@ -1,4 +1,5 @@
 import { createApp } from './app.js';
+import { isKnownDriverGlitch } from './driver-glitch.js';
 import { createCliForwarder } from './cli/forward.js';
 import { createLocalContext } from './cli/local-context.js';
 import { DATABASE_COMMANDS } from './cli/context.js';
@@ -78,6 +79,10 @@ async function runDaemon(config: Config | null, problems: string[]): Promise<num
       void app.reloadRules();
     });
     const fatal = (kind: string) => (err: unknown) => {
+      if (isKnownDriverGlitch(err)) {
+        logger.error({ event: 'postgres.driver_error', kind, err }, 'postgres driver failed on a closed connection; continuing');
+        return;
+      }
       logger.fatal({ event: 'app.fatal', kind, err }, 'unexpected failure; shutting down');
       shutdown(kind);
     };

@@ -33,6 +33,7 @@ export function createSweeper(db: Db, queues: { inbound: JobQueue; outbound: Job
   const pass = async (startup: boolean): Promise<number> => {
     const now = new Date();
     let total = 0;
+    let afterId: number | undefined;
     for (;;) {
       const ids = await findUnfinishedInbound(db, {
         now,
@@ -40,15 +41,18 @@ export function createSweeper(db: Db, queues: { inbound: JobQueue; outbound: Job
         // Alone on the in-process queue, whatever is "processing" at start-up was ours and died.
         processingLeaseMs: startup && queue.kind === 'in-process' ? 0 : processingLeaseMs,
         limit: 1000,
+        afterId,
       });
-      for (const id of ids) await queue.enqueue(id);
+      // Concurrently, so the BullMQ queue can send them in bulk.
+      await Promise.all(ids.map((id) => queue.enqueue(id)));
       total += ids.length;
       if (ids.length < 1000) break;
+      afterId = ids.at(-1);
       if (!startup) break; // a periodic pass takes one batch; the next pass takes more
     }
     const deleted = await deleteAbandonedInbound(db, new Date(now.getTime() - abandonedAfterMs));
     const unsent = await findUnsentDeliveries(db, new Date(now.getTime() - (startup ? 0 : receivedGraceMs)), 1000);
-    for (const id of unsent) await queues.outbound.enqueue(id);
+    await Promise.all(unsent.map((id) => queues.outbound.enqueue(id)));
     if (total > 0 || deleted > 0 || unsent.length > 0) {
       logger.info(
         { event: 'sweeper.pass', requeued: total, deliveriesRequeued: unsent.length, abandonedDeleted: deleted, startup },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
 
@@ -192,7 +192,7 @@ export async function listInbound(db: Db, filter: { state?: InboundState; limit:
  */
 export async function findUnfinishedInbound(
   db: Db,
-  options: { now: Date; receivedGraceMs: number; processingLeaseMs: number; limit: number },
+  options: { now: Date; receivedGraceMs: number; processingLeaseMs: number; limit: number; afterId?: number },
 ): Promise<number[]> {
   const receivedBefore = new Date(options.now.getTime() - options.receivedGraceMs);
   const processingBefore = new Date(options.now.getTime() - options.processingLeaseMs);
@@ -200,9 +200,13 @@ export async function findUnfinishedInbound(
     .select({ id: inboundMessages.id })
     .from(inboundMessages)
     .where(
-      or(
-        and(eq(inboundMessages.state, 'received'), lt(inboundMessages.updatedAt, receivedBefore)),
-        and(eq(inboundMessages.state, 'processing'), lt(inboundMessages.updatedAt, processingBefore)),
+      and(
+        // Paged by id: enqueueing does not change a row, so an unpaged query would return it again.
+        options.afterId === undefined ? undefined : gt(inboundMessages.id, options.afterId),
+        or(
+          and(eq(inboundMessages.state, 'received'), lt(inboundMessages.updatedAt, receivedBefore)),
+          and(eq(inboundMessages.state, 'processing'), lt(inboundMessages.updatedAt, processingBefore)),
+        ),
       ),
     )
     .orderBy(asc(inboundMessages.id))

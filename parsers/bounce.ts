@@ -67,7 +67,8 @@ export async function parseBounce(raw: Buffer): Promise<BounceReport | null> {
 /** The synchronous core of {@link parseBounce}. Never throws. */
 function parseBounceSync(raw: Buffer): BounceReport | null {
   try {
-    return readReport(raw.length > MAX_BYTES ? raw.subarray(0, MAX_BYTES) : raw);
+    const report = readReport(raw.length > MAX_BYTES ? raw.subarray(0, MAX_BYTES) : raw);
+    return report ? withoutNul(report) : null;
   } catch (err) {
     // Parsers never throw on hostile input (STYLE §5). Everything above is written not to throw;
     // should a bug still do so on some input, "not understood" is the honest answer for that
@@ -75,6 +76,25 @@ function parseBounceSync(raw: Buffer): BounceReport | null {
     void err;
     return null;
   }
+}
+
+/** NUL never leaves the parser: PostgreSQL text and jsonb reject it, and fuzzed reports carry it. */
+function withoutNul(report: BounceReport): BounceReport {
+  const clean = (value: string): string => (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
+  const cleanOrNull = (value: string | null): string | null => (value === null ? null : clean(value));
+  return {
+    ...report,
+    originalMessageId: cleanOrNull(report.originalMessageId),
+    originalSubject: cleanOrNull(report.originalSubject),
+    recipients: report.recipients.map((r) => ({
+      ...r,
+      recipient: cleanOrNull(r.recipient),
+      replyCode: clean(r.replyCode),
+      status: clean(r.status),
+      diagnostic: clean(r.diagnostic),
+      remoteMta: cleanOrNull(r.remoteMta),
+    })),
+  };
 }
 
 const SUBJECT_MARKERS: readonly RegExp[] = [

@@ -51,7 +51,7 @@ export type ParseResult = { ok: true; message: ParsedMessage } | { ok: false; er
 /** Parses raw RFC 5322 bytes. Never throws: a message it cannot read comes back as `ok: false`. */
 export async function parseMessage(raw: Buffer): Promise<ParseResult> {
   try {
-    const mail = await simpleParser(withUtf8Headers(raw), { skipTextToHtml: true, skipImageLinks: true });
+    const mail = await simpleParser(withBodySeparator(withUtf8Headers(raw)), { skipTextToHtml: true, skipImageLinks: true });
     const headers = collectHeaders(mail.headerLines);
     const text = withoutNul(mail.text ?? '');
     const html = typeof mail.html === 'string' ? withoutNul(mail.html) : null;
@@ -120,6 +120,17 @@ function flattenAddresses(field: AddressObject | AddressObject[] | undefined): P
 
 function firstAddress(field: AddressObject | AddressObject[] | undefined): ParsedAddress | null {
   return flattenAddresses(field)[0] ?? null;
+}
+
+/**
+ * mailparser 3.9.31 never settles on a header-only message whose header block is not closed by
+ * an empty line when its type is message/rfc822 (found by fuzzing). RFC 5322 §3.5 makes the body
+ * optional, so closing the header block changes nothing else.
+ */
+function withBodySeparator(raw: Buffer): Buffer {
+  if (bodyStart(raw) < raw.length || raw.length === 0) return raw;
+  const last = raw[raw.length - 1];
+  return Buffer.concat([raw, Buffer.from(last === 0x0a ? '\r\n' : '\r\n\r\n')]);
 }
 
 function hashBody(raw: Buffer): string {

@@ -27,6 +27,21 @@ export interface ProcessorDeps {
  * recorded as `failed` with the raw bytes kept for replay; anything else throws so the queue
  * retries, until the row has used its attempts.
  */
+/**
+ * A parser that never settles must not hold a worker slot forever (mailparser has stalled on
+ * fuzzed input): past this the row is failed, its bytes kept for replay.
+ */
+const PARSE_DEADLINE_MS = 60_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout), ms);
+    timer.unref();
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Messages above this size are processed one at a time (see large-message-gate.ts). */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
 
@@ -48,9 +63,9 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
     const started = process.hrtime.bigint();
     try {
       const raw = await loadInboundRaw(deps.db, row);
-      const parsed = await parseMessage(raw);
+      const parsed = await withDeadline(parseMessage(raw), PARSE_DEADLINE_MS, { ok: false as const, error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s` });
       if (!parsed.ok) {
-        await finishInbound(deps.db, inboundId, { state: 'failed', error: `PARSE_FAILED: ${parsed.error}` });
+        await finishInbound(deps.db, inboundId, { state: 'failed', error: parsed.error.startsWith('PARSE_TIMEOUT') ? parsed.error : `PARSE_FAILED: ${parsed.error}` });
         deps.metrics.failed.inc();
         log.error({ event: 'message.failed', code: 'PARSE_FAILED', err: { message: parsed.error } }, 'message could not be parsed; kept for replay');
         return;

@@ -38,6 +38,9 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     rejectOversized: true,
     maxClients: config.smtp.maxConnections,
     maxRecipients: config.smtp.maxRecipients,
+    // RFC 5321 §4.5.3.1.4 sets 512 octets; extension parameters need a little more. A longer line
+    // is answered 421 and the connection closed (smtp-server's behaviour past this limit).
+    maxCommandLength: 2048,
     authOptional: true,
     disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideENHANCEDSTATUSCODES: false,

@@ -7,6 +7,21 @@ import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedI
 /** Messages up to this size are stored in one INSERT; larger ones in rows of this size. */
 export const SPOOL_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * How long the final commit may take before the sender gets 451 (RFC 5321 §4.5.3.2.6 lets a
+ * client wait 10 min for the reply to DATA, but a sender told "try later" at once moves on to
+ * its next message). A write that still commits afterwards is a duplicate the pipeline ignores.
+ */
+const COMMIT_DEADLINE_MS = 8_000;
+
+function withinDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`storage did not commit within ${COMMIT_DEADLINE_MS} ms`)), COMMIT_DEADLINE_MS);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 export type SpoolResult =
   | { kind: 'stored'; inboundId: number; sizeBytes: number }
   | { kind: 'too_big'; sizeBytes: number }
@@ -59,11 +74,11 @@ export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope,
     const sha256 = hash.digest('hex');
     if (chunkedId === null) {
       const raw = Buffer.concat(pending, pendingBytes);
-      const inboundId = batcher ? await batcher.insert(envelope, raw, sha256) : await insertInbound(db, envelope, raw, sha256);
+      const inboundId = await withinDeadline(batcher ? batcher.insert(envelope, raw, sha256) : insertInbound(db, envelope, raw, sha256));
       return { kind: 'stored', inboundId, sizeBytes: total };
     }
-    if (pendingBytes > 0) await flushChunk();
-    await finishChunkedInbound(db, chunkedId, { sizeBytes: total, sha256, chunkCount: seq });
+    if (pendingBytes > 0) await withinDeadline(flushChunk());
+    await withinDeadline(finishChunkedInbound(db, chunkedId, { sizeBytes: total, sha256, chunkCount: seq }));
     return { kind: 'stored', inboundId: chunkedId, sizeBytes: total };
   } catch (err) {
     if (chunkedId !== null) {

@@ -441,3 +441,14 @@ describe('parseMessage bodyHash', () => {
     expect((await parsed(Buffer.from(raw))).bodyHash).toBe(sha256('the body'));
   });
 });
+
+describe('inputs that stall mailparser', () => {
+  it.each([
+    ['CRLF', 'Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n'],
+    ['LF, no final line break', 'Content-Type: message/rfc822\nContent-Disposition: inline'],
+  ])('settles on a header-only message/rfc822 with no blank line (%s)', async (_name, text) => {
+    const result = await Promise.race([parseMessage(Buffer.from(text)), new Promise<'stalled'>((resolve) => setTimeout(() => resolve('stalled'), 3000))]);
+    expect(result).not.toBe('stalled');
+    expect((result as { ok: boolean }).ok).toBe(true);
+  });
+});
