@@ -1,10 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+const realMode = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+
 // One config for both modes: with DATABASE_URL and REDIS_URL set the integration suites run
 // against real PostgreSQL and BullMQ; without them, against PGlite and the in-process queue.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The fault suites (crashes, outages, 10,000 fuzz cases, load) are the production proof and
+    // run against the production stack, PostgreSQL and Redis: in real mode only, which .ci/run
+    // always runs. `npm run test:faults` runs them embedded too.
+    exclude: realMode || process.env.MAILROOM_FAULTS === '1' ? [] : ['test/faults/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

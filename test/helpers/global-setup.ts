@@ -11,7 +11,7 @@ export default async function setup(): Promise<void> {
   const partial = Boolean(process.env.DATABASE_URL) !== Boolean(process.env.REDIS_URL);
   if (partial) throw new Error('set both DATABASE_URL and REDIS_URL (real mode) or neither (embedded mode)');
   if (!realMode) {
-    process.stdout.write('mailroom tests: embedded mode (PGlite, in-process queue)\n');
+    process.stdout.write('mailroom tests: embedded mode (PGlite, in-process queue); fault suites run in real mode (or npm run test:faults)\n');
     return;
   }
   process.stdout.write('mailroom tests: real mode (PostgreSQL, Redis/BullMQ)\n');

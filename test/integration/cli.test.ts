@@ -79,7 +79,7 @@ describe('the mailroom command', () => {
     const afterStop = await runMailroom(['tickets', 'list', '--json'], env);
     expect(afterStop.code, afterStop.stderr).toBe(0);
     expect((JSON.parse(afterStop.stdout) as TicketsJson).tickets.map((t) => t.number)).toEqual([number]);
-  });
+  }, 120_000); // eight CLI processes and a daemon, each starting tsx
 
   it('says so when a ticket does not exist', async () => {
     const run = await runMailroom(['tickets', 'show', '999999'], env);
