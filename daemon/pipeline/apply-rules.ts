@@ -74,6 +74,8 @@ export async function applyEvaluation(
   automation: AutomationVerdict,
   evaluation: Evaluation,
   articleId: number,
+  /** The envelope sender (MAIL FROM): where to answer a mail with neither Reply-To nor From. */
+  envelopeFrom: string,
 ): Promise<number[]> {
   const { verdict, plan } = evaluation;
   await tx
@@ -102,7 +104,8 @@ export async function applyEvaluation(
     deliveryIds.push(...(await changeStatus(tx, ctx, ticket, mailbox, plan.status, reason, cause)));
   }
 
-  const recipient = (message.replyTo[0]?.address ?? message.from?.address ?? null)?.toLowerCase() ?? null;
+  // Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for automatic replies).
+  const recipient = (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null;
   const values = {
     ...templateValuesFor(verdict, {
       ticket_number: String(ticket.number),

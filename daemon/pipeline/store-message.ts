@@ -110,7 +110,7 @@ export async function storeMessage(
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticket, created, message, classification.details, ctx.secret, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null);
   const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
-  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
+  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId, row.mailFrom);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }

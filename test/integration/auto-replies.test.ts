@@ -117,6 +117,14 @@ describe('asking for missing details', () => {
     expect(sink.mails.length).toBe(before);
   });
 
+  it('answers a mail with no From header at its envelope sender', async () => {
+    const result = await t.send({ from: 'nofrom@cliente.es', to: ['soporte@example.com'] }, 'Subject: sin remitente\r\n\r\nNo me llegan los envíos.\r\n');
+    expect(result.code).toBe(250);
+    await waitForInbound(t, queuedId(result));
+    const [reply] = await mailsTo('nofrom@cliente.es', 1);
+    expect(reply!.message.subject).toMatch(/Hemos recibido su solicitud: sin remitente/);
+  });
+
   it('never answers a suppressed address, and records why', async () => {
     await t.db.insert(contacts).values({ address: 'gone@cliente.es', suppressedAt: new Date(), suppressionReason: 'hard bounce' }).onConflictDoNothing();
     const row = await deliver({ from: 'gone@cliente.es', subject: 'Hola', body: 'Hola.' });
