@@ -1,8 +1,9 @@
 // Database-side measurements for the mailroom benchmarks (the `postgres` driver from
 // node_modules; read-only queries except where said).
 //   node bench/db-tool.mjs watermark URL                       highest spool id so far (0 if none)
-//   node bench/db-tool.mjs wait URL AFTER N TIMEOUT_S          poll every 100 ms until the N spool rows
+//   node bench/db-tool.mjs wait URL AFTER N TIMEOUT_S [PID]    poll every 100 ms until the N spool rows
 //        with id > AFTER are finished and their inbound articles stored; JSON with the epoch ms it saw it
+//        (with PID: fail as soon as that process, the daemon, is gone)
 //   node bench/db-tool.mjs latency URL AFTER                   per mail: article.created_at - spool received_at
 //        (both written on this host's clock), p50/p95/p99/max in ms; JSON
 //   node bench/db-tool.mjs threading URL AFTER                 how the articles of rows > AFTER were threaded; JSON
@@ -28,6 +29,10 @@ try {
     const after = Number(rest[0]);
     const n = Number(rest[1]);
     const deadline = Date.now() + Number(rest[2] ?? 600) * 1000;
+    const watchPid = rest[3] ? Number(rest[3]) : null; // give up at once if this process dies
+    const alive = (pid) => {
+      try { process.kill(pid, 0); return true; } catch { return false; }
+    };
     let last = null;
     for (;;) {
       const [r] = await sql`
@@ -39,6 +44,11 @@ try {
         from inbound_messages where id > ${after}`;
       last = r;
       if (r.finished >= n && r.articles >= n - r.ignored - r.failed) break;
+      if (watchPid && !alive(watchPid)) {
+        out({ done: false, reason: `process ${watchPid} (the daemon) exited`, seen_ms: Date.now(), ...r });
+        process.exitCode = 1;
+        break;
+      }
       if (Date.now() > deadline) {
         out({ done: false, seen_ms: Date.now(), ...r });
         process.exitCode = 1;
@@ -79,8 +89,16 @@ try {
     const [t] = await sql`select count(*)::int as created from ticket_events e where e.type = 'ticket.created' and (e.data->>'inboundId')::bigint > ${after}`;
     const [l] = await sql`select count(*) filter (where t.linked_ticket_id is not null)::int as linked
       from inbound_messages i join tickets t on t.id = i.ticket_id where i.id > ${after}`;
+    // what the run made the daemon do: ticket events by type and automatic mails, since its first mail arrived
+    const events = await sql`
+      select type, count(*)::int as n from ticket_events
+      where created_at >= (select min(received_at) from inbound_messages where id > ${after}) group by 1 order by 1`;
+    const [d] = await sql`
+      select count(*)::int as n from deliveries
+      where created_at >= (select min(received_at) from inbound_messages where id > ${after})`;
     // threadedBy 'new' also counts follow-up tickets opened for replies to closed tickets (linked)
-    out({ ...Object.fromEntries(rows.map((r) => [r.how, r.n])), new_unlinked_tickets: t.created, linked_followups: l.linked });
+    out({ ...Object.fromEntries(rows.map((r) => [r.how, r.n])), new_unlinked_tickets: t.created, linked_followups: l.linked,
+      deliveries: d.n, events: Object.fromEntries(events.map((e) => [e.type, e.n])) });
   } else if (cmd === 'reply-ids') {
     const n = Number(rest[0]);
     const file = rest[1];

@@ -109,6 +109,13 @@ if (step === 'a') {
     });
     p('');
     p(`- seeded / empty, end to end: ${re.map((x) => f(x, 2)).join(', ')} (median ${f(median(re), 2)}); intake alone: ${ri.map((x) => f(x, 2)).join(', ')} (median ${f(median(ri), 2)}).`);
+    if (thr.some((x) => x.threading?.events)) {
+      p('');
+      p('What each run made the daemon do (ticket events by type, automatic mails queued):');
+      p('');
+      for (const x of thr) p(`- rep ${x.rep} ${x.db}: ${x.threading.deliveries} deliveries; ${Object.entries(x.threading.events ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      p('');
+    }
     p(`- Target e (within 15 % of the empty database): ${met(median(re) === null ? null : median(re) >= 0.85 && (median(ri) ?? 1) >= 0.85)}.`);
   }
 } else if (step === 'c') {

@@ -291,7 +291,7 @@ step_a() {
     if [ "$r" = mr-full ]; then
       # the full daemon goes on processing after the last 250: wait until it is done (not timed
       # as intake) so that the next receiver does not share the cores with this backlog
-      if waitj=$(node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_a_full" "$w" "$n" 300); then
+      if waitj=$(node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_a_full" "$w" "$n" 300 "${PIDS[$r]}"); then
         done_ms=$(sed -n 's/.*"seen_ms":\([0-9]*\).*/\1/p' <<<"$waitj")
         drain=$(awk -v a="$t0" -v b="$done_ms" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
         e2e=$(awk -v n="$n" -v d="$drain" 'BEGIN { printf "%.1f", n / d }')
@@ -339,7 +339,7 @@ b_sustained() {  # NAME DB COUNT CONCURRENCY LABEL [client args...]: smtp-source
              tail -n1 | sed -n 's/.*"msgs_per_s":\([0-9.]*\).*/\1/p')
     [ -n "$intake" ] || intake=NA
   fi
-  waitj=$(node bench/db-tool.mjs wait "$PGBASE/$db" "$w" "$n" 600) || { log "$label: not all processed: $waitj"; record "{\"step\":\"$STEP\",\"kind\":\"sustained\",\"label\":\"$label\",\"failed\":true}"; return 0; }
+  waitj=$(node bench/db-tool.mjs wait "$PGBASE/$db" "$w" "$n" 600 "${PIDS[$name]}") || { log "$label: not all processed: $waitj"; record "{\"step\":\"$STEP\",\"kind\":\"sustained\",\"label\":\"$label\",\"failed\":true}"; return 0; }
   done_ms=$(sed -n 's/.*"seen_ms":\([0-9]*\).*/\1/p' <<<"$waitj")
   read -r m1b m1t < <(machine_ticks)
   e2e=$(awk -v n="$n" -v a="$t0" -v b="$done_ms" 'BEGIN { printf "%.1f", n * 1000 / (b - a) }')
@@ -363,13 +363,13 @@ step_b() {
     # warm-up (V8 JIT, pools): 1000 mails, wait until processed
     w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
     load_once "$P_MR_FULL" 1000 5k "${PIDS[mr]}" >/dev/null
-    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 1000 300 >/dev/null || log "b: warm-up not finished"
+    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 1000 300 "${PIDS[mr]}" >/dev/null || log "b: warm-up not finished"
     b_sustained mr mailroom_bench_b "$n" "$conc" "b sustained, smtp-source 5 KB (one sender), worker concurrency $conc"
     # the same with distinct senders (smtp-source sends every mail from one address, and all of
     # them then wait for that one contact row's lock): our client, 5 KB prose, new customers
     w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
     node bench/smtp-client.mjs --port "$P_MR_FULL" --count 300 --tag "bw$conc$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "b: warm-up client failed"
-    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 300 300 >/dev/null || log "b: warm-up not finished"
+    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 300 300 "${PIDS[mr]}" >/dev/null || log "b: warm-up not finished"
     b_sustained mr mailroom_bench_b "$nc" "$conc" "b sustained, smtp-client.mjs 5 KB prose (distinct senders), worker concurrency $conc" --tag "bc$conc$$"
     stop_proc mr
   done
@@ -379,14 +379,14 @@ step_b() {
   start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
   w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
   node bench/smtp-client.mjs --port "$P_MR_FULL" --count 500 --tag "warm$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "b: warm-up client failed"
-  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 500 300 >/dev/null || log "b: warm-up not finished"
+  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 500 300 "${PIDS[mr]}" >/dev/null || log "b: warm-up not finished"
   for rate in ${B_LAT_RATES:-100 30}; do
     wait_low_load "b latency $rate/s"
     w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
     checkpoint
     sent=$(node bench/smtp-client.mjs --port "$P_MR_FULL" --rate "$rate" --duration "$secs" --sessions 20 --tag "lat$rate-$$" --timeout $((secs + 120)) 2>>"$RUN/client.log" | tail -n1)
     local count; count=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' <<<"$sent")
-    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" "${count:-0}" 600 >/dev/null || log "b latency $rate/s: not all processed"
+    node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" "${count:-0}" 600 "${PIDS[mr]}" >/dev/null || log "b latency $rate/s: not all processed"
     lat=$(node bench/db-tool.mjs latency "$PGBASE/mailroom_bench_b" "$w")
     log "b latency at $rate mails/s: client $sent; $lat"
     record "{\"step\":\"b\",\"kind\":\"latency\",\"load\":\"${LOAD_NOTE//\"/}\",\"rate\":$rate,\"seconds\":$secs,\"concurrency\":$conc,\"client\":$sent,\"latency\":$lat}"
@@ -456,7 +456,7 @@ step_c() {
       t1=$(now_ms)
       done_ms=$t1
       if [ "$r" = mailroom ]; then
-        if waitj=$(node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_c" "$w" 10 300); then
+        if waitj=$(node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_c" "$w" 10 300 "${PIDS[mailroom]}"); then
           done_ms=$(sed -n 's/.*"seen_ms":\([0-9]*\).*/\1/p' <<<"$waitj")
         else ok=false; log "c: mailroom did not process the ten: $waitj"; fi
       fi
@@ -550,7 +550,7 @@ step_e() {
       start_mailroom mr "$P_MR_FULL" "$dbname" "$RDB" 4
       w=$(node bench/db-tool.mjs watermark "$PGBASE/$dbname")
       node bench/smtp-client.mjs --port "$P_MR_FULL" --count 500 --tag "ew$rep$db$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "e: warm-up client failed"
-      node bench/db-tool.mjs wait "$PGBASE/$dbname" "$w" 500 300 >/dev/null || log "e: warm-up not finished"
+      node bench/db-tool.mjs wait "$PGBASE/$dbname" "$w" 500 300 "${PIDS[mr]}" >/dev/null || log "e: warm-up not finished"
       replies=$RUN/reply-ids-seeded.txt
       if [ $db = empty ]; then  # the empty database's only tickets: those of the warm-up
         replies=$RUN/reply-ids-empty-$rep.txt
@@ -587,11 +587,11 @@ step_profile() {
   fresh_db mailroom_bench_prof; redis_flush "$RDB"
   BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$dir/process --import ./bench/count-writes.mjs" start_mailroom prof "$P_MR_FULL" mailroom_bench_prof "$RDB" 4
   load_once "$P_MR_FULL" 500 5k "${PIDS[prof]}" >/dev/null
-  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_prof" 0 500 300 >/dev/null || log "profile: warm-up not finished"
+  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_prof" 0 500 300 "${PIDS[prof]}" >/dev/null || log "profile: warm-up not finished"
   w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_prof")
   local t0; t0=$(now_ms)
   load_once "$P_MR_FULL" 3000 5k "${PIDS[prof]}" >/dev/null
-  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_prof" "$w" 3000 600 >/dev/null || log "profile: not all processed"
+  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_prof" "$w" 3000 600 "${PIDS[prof]}" >/dev/null || log "profile: not all processed"
   log "profile: 3000 x 5 KB received and processed in $(( $(now_ms) - t0 )) ms"
   local x0; x0=$(psqlq postgres -c "select xact_commit from pg_stat_database where datname = 'mailroom_bench_prof'")
   stop_proc prof
