@@ -11,7 +11,7 @@ COPY rules ./rules
 COPY db ./db
 RUN npm run build
 
-# Runtime stage: production dependencies only, compiled code, migrations, examples.
+# Runtime stage: production dependencies only, compiled code (with its migrations), examples.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     MAILROOM_SMTP_HOST=0.0.0.0 \
@@ -23,7 +23,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY db/migrations ./dist/db/migrations
 COPY bin ./bin
 COPY examples ./examples
 USER mailroom

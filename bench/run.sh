@@ -68,6 +68,10 @@ if [ "${1:-}" != --one ]; then
   fi
   ss -Hltn 'sport = :25' | grep -q . && log "note: something listens on :25 (not ours); the benchmarks do not use it"
 
+  # The daemon runs as in production (the Dockerfile): the compiled dist/, not tsx from source.
+  log "building dist/ (npm run build)"
+  npm run --silent build >"$BENCH_RUN/build.log" 2>&1 || die "npm run build failed (see $BENCH_RUN/build.log)"
+
   t_start=$SECONDS
   {
     echo "# mailroom benchmarks, run $STAMP"
@@ -143,7 +147,7 @@ ensure_template() {
   drop_db "$DB_TPL"
   psqlq postgres -c "create database $DB_TPL" >/dev/null
   DATABASE_URL=$PGBASE/$DB_TPL MAILROOM_SECRET=$SECRET MAILROOM_CONFIG=$WORK/rules.yaml \
-    timeout 120 node bin/mailroom.js migrate >>"$RUN/migrate.log" 2>&1 || die "migrate failed (see $RUN/migrate.log)"
+    timeout 120 node dist/daemon/main.js migrate >>"$RUN/migrate.log" 2>&1 || die "migrate failed (see $RUN/migrate.log)"
 }
 fresh_db() { drop_db "$1"; psqlq postgres -c "create database $1 template $DB_TPL" >/dev/null; }
 checkpoint() { psqlq postgres -c checkpoint >/dev/null; }
@@ -187,7 +191,7 @@ start_mailroom() {
   env DATABASE_URL="$PGBASE/$db" REDIS_URL="redis://127.0.0.1:6379/$rdb" MAILROOM_SECRET=$SECRET \
     MAILROOM_CONFIG="$WORK/rules.yaml" MAILROOM_SMTP_PORT="$port" MAILROOM_HTTP_PORT=$((port + 26000)) \
     MAILROOM_DATA_DIR="$RUN/data-$name" MAILROOM_HOSTNAME=mx.bench.example.test MAILROOM_WORKER_CONCURRENCY="$conc" "$@" \
-    bash -c 'exec node ${BENCH_NODE_FLAGS:-} bin/mailroom.js start' >>"$RUN/$name.log" 2>&1 &
+    bash -c 'exec node ${BENCH_NODE_FLAGS:-} dist/daemon/main.js start' >>"$RUN/$name.log" 2>&1 &
   PIDS[$name]=$!
   wait_listen "$port" "${PIDS[$name]}" 60 || die "$name did not start (see $RUN/$name.log)"
 }
