@@ -4,7 +4,7 @@
 // The message (LF line ends are turned into CRLF, as on the wire) is (1) spooled by spoolMessage
 // from a stream of 64 KiB pieces, (2) processed by the real job handler (createInboundProcessor),
 // then, to attribute that, (3) the same steps one at a time: loadInboundRaw, parseMessage, and
-// the attachment blob INSERT (as db/articles.ts insertAttachments sends it). For each step: the
+// the attachment INSERT (db/articles.ts insertAttachments, in a transaction rolled back). For each step: the
 // peak growth over the level before it (RSS, and V8 heap + external/array buffers), sampled every
 // 5 ms, with a full GC between steps. Prints one JSON line.
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { openDatabase } from '../db/client.js';
 import { claimInbound, loadInboundRaw } from '../db/inbound.js';
 import { attachmentBlobs } from '../db/schema.js';
+import { insertAttachments } from '../db/articles.js';
 import { spoolMessage } from '../daemon/smtp/spool-writer.js';
 import { createInboundProcessor } from '../daemon/pipeline/process-inbound.js';
 import { createRulesStore } from '../daemon/rules-store.js';
@@ -88,9 +89,14 @@ const att = parsed.message.attachments[0];
 results.attachment_bytes = att?.size ?? 0;
 raw = null;
 if (att) {
-  const probeHash = `probe-${Date.now()}`;
-  await step('3c attachment blob INSERT (bytea parameter)', () => db.insert(attachmentBlobs).values({ sha256: probeHash, size: att.size, content: att.content }).onConflictDoNothing(), results);
-  await database.db.delete(attachmentBlobs).where((await import('drizzle-orm')).eq(attachmentBlobs.sha256, probeHash));
+  // under a hash of its own, in a transaction rolled back afterwards (no article to point at)
+  const probe = { ...att, sha256: `probe-${Date.now()}` };
+  await step('3c attachment INSERT (256 KiB slices, as insertAttachments)', () =>
+    db.transaction(async (tx) => {
+      await insertAttachments(tx, -1, [probe]).catch(() => undefined);
+      tx.rollback();
+    }).catch(() => undefined), results);
+  await database.db.delete(attachmentBlobs).where((await import('drizzle-orm')).eq(attachmentBlobs.sha256, probe.sha256));
 }
 parsed = null as never;
 void claimInbound;

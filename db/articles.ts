@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
 import type { Db } from './client.js';
-import { articleAttachments, articles, attachmentBlobs } from './schema.js';
+import { articleAttachments, articles, attachmentBlobs, attachmentChunks } from './schema.js';
 
 export type ArticleRow = typeof articles.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
@@ -29,14 +29,19 @@ export async function findDuplicateArticle(db: Db, messageId: string, bodyHash: 
   return row ?? null;
 }
 
-/** Stores attachment metadata per article and each distinct content once. */
+/** Slice size of attachment_chunks rows; also the most bytes one chunk INSERT carries. */
+export const ATTACHMENT_CHUNK_BYTES = 256 * 1024;
+
+/** Stores attachment metadata per article and each distinct content once, in slices. */
 export async function insertAttachments(db: Db, articleId: number, attachments: NewAttachment[]): Promise<void> {
   if (attachments.length === 0) return;
   const distinct = new Map(attachments.map((a) => [a.sha256, a]));
-  await db
+  const added = await db
     .insert(attachmentBlobs)
-    .values([...distinct.values()].map((a) => ({ sha256: a.sha256, size: a.size, content: a.content })))
-    .onConflictDoNothing();
+    .values([...distinct.values()].map((a) => ({ sha256: a.sha256, size: a.size })))
+    .onConflictDoNothing()
+    .returning({ sha256: attachmentBlobs.sha256 });
+  await insertChunks(db, added.map(({ sha256 }) => distinct.get(sha256)!));
   await db.insert(articleAttachments).values(
     attachments.map((a, position) => ({
       articleId,
@@ -49,6 +54,41 @@ export async function insertAttachments(db: Db, articleId: number, attachments: 
       disposition: a.disposition,
     })),
   );
+}
+
+/** Writes the slices of new blobs, several small ones per INSERT, never more than one slice of bytes per INSERT. */
+async function insertChunks(db: Db, blobs: NewAttachment[]): Promise<void> {
+  let batch: Array<typeof attachmentChunks.$inferInsert> = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    await db.insert(attachmentChunks).values(batch);
+    batch = [];
+    batchBytes = 0;
+  };
+  for (const blob of blobs) {
+    for (let seq = 0, offset = 0; offset < blob.content.length || seq === 0; seq += 1, offset += ATTACHMENT_CHUNK_BYTES) {
+      const data = blob.content.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES);
+      if (batchBytes + data.length > ATTACHMENT_CHUNK_BYTES) await flush();
+      batch.push({ sha256: blob.sha256, seq, data });
+      batchBytes += data.length;
+    }
+  }
+  await flush();
+}
+
+/** The bytes of a stored attachment, or null when no blob has that hash. */
+export async function readAttachmentContent(db: Db, sha256: string): Promise<Buffer | null> {
+  const rows = await db
+    .select({ data: attachmentChunks.data })
+    .from(attachmentChunks)
+    .where(eq(attachmentChunks.sha256, sha256))
+    .orderBy(asc(attachmentChunks.seq));
+  if (rows.length === 0) {
+    const [blob] = await db.select({ size: attachmentBlobs.size }).from(attachmentBlobs).where(eq(attachmentBlobs.sha256, sha256));
+    return blob ? Buffer.alloc(0) : null;
+  }
+  return Buffer.concat(rows.map((row) => row.data));
 }
 
 export async function listArticles(db: Db, ticketId: number): Promise<ArticleRow[]> {

@@ -166,13 +166,29 @@ export const articles = pgTable(
   ],
 );
 
-/** Attachment bytes, stored once per content hash however many articles carry them. */
+/** Attachment contents, stored once per content hash however many articles carry them. */
 export const attachmentBlobs = pgTable('attachment_blobs', {
   sha256: text('sha256').primaryKey(),
   size: integer('size').notNull(),
-  content: bytea('content').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * The bytes of a blob in slices (db/articles.ts ATTACHMENT_CHUNK_BYTES): the `postgres` driver
+ * sends a bytea parameter as hex text, so one 20 MB attachment in one row would cost ~100 MB of
+ * memory to insert; a slice at a time costs a few hundred KB.
+ */
+export const attachmentChunks = pgTable(
+  'attachment_chunks',
+  {
+    sha256: text('sha256')
+      .notNull()
+      .references(() => attachmentBlobs.sha256, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sha256, table.seq] })],
+);
 
 export const articleAttachments = pgTable(
   'article_attachments',

@@ -223,4 +223,45 @@ describe('threading customer mail onto tickets', () => {
     const { eq } = await import('drizzle-orm');
     expect(await t.db.select({ size: attachmentBlobs.size }).from(attachmentBlobs).where(eq(attachmentBlobs.sha256, attachments[0]!.sha256))).toHaveLength(1);
   });
+
+  it('stores a large attachment in slices that read back byte for byte, once however often it is sent', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { ATTACHMENT_CHUNK_BYTES, listAttachmentsOf, readAttachmentContent } = await import('../../db/articles.js');
+    const { attachmentChunks } = await import('../../db/schema.js');
+    const { eq } = await import('drizzle-orm');
+    const content = randomBytes(2 * ATTACHMENT_CHUNK_BYTES + 1000);
+    const mail = (n: number) =>
+      [
+        'From: mara@cliente.es',
+        'To: soporte@example.com',
+        `Subject: volcado ${n}`,
+        `Message-ID: <att.big.${n}@cliente.es>`,
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b2"',
+        '',
+        '--b2',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Adjunto el volcado.',
+        '--b2',
+        'Content-Type: application/octet-stream; name="dump.bin"',
+        'Content-Disposition: attachment; filename="dump.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        content.toString('base64').replace(/.{76}/g, '$&\r\n'),
+        '--b2--',
+        '',
+      ].join('\r\n');
+    const shas: string[] = [];
+    for (const n of [1, 2]) {
+      const row = await waitForInbound(t, queuedId(await t.send({ from: 'mara@cliente.es', to: ['soporte@example.com'] }, mail(n))));
+      const [attachment] = await listAttachmentsOf(t.db, [row.articleId!]);
+      expect(attachment!.size).toBe(content.length);
+      shas.push(attachment!.sha256);
+    }
+    expect(shas[0]).toBe(shas[1]);
+    const chunks = await t.db.select({ seq: attachmentChunks.seq }).from(attachmentChunks).where(eq(attachmentChunks.sha256, shas[0]!));
+    expect(chunks.map((c) => c.seq).sort()).toEqual([0, 1, 2]);
+    expect((await readAttachmentContent(t.db, shas[0]!))!.equals(content)).toBe(true);
+  });
 });
