@@ -13,7 +13,7 @@ import { openDatabase } from '../db/client.js';
 import { claimInbound, loadInboundRaw } from '../db/inbound.js';
 import { attachmentBlobs } from '../db/schema.js';
 import { insertAttachments } from '../db/articles.js';
-import { spoolMessage } from '../daemon/smtp/spool-writer.js';
+import { SPOOL_CHUNK_BYTES, spoolMessage } from '../daemon/smtp/spool-writer.js';
 import { createInboundProcessor } from '../daemon/pipeline/process-inbound.js';
 import { createRulesStore } from '../daemon/rules-store.js';
 import { createMetrics } from '../daemon/metrics.js';
@@ -69,7 +69,7 @@ const envelope = { mailFrom: 'sender@bench.example.test', rcptTo: ['rcpt@bench.e
 const pieces = function* () {
   for (let i = 0; i < message.length; i += 64 * 1024) yield message.subarray(i, i + 64 * 1024);
 };
-const spooled = await step('1 spoolMessage (stream in, 256 KiB chunk rows)', () => spoolMessage(db, Readable.from(pieces()), envelope, 64 * MiB), results);
+const spooled = await step(`1 spoolMessage (stream in, ${SPOOL_CHUNK_BYTES / 1024} KiB chunk rows)`, () => spoolMessage(db, Readable.from(pieces()), envelope, 64 * MiB), results);
 if (spooled.kind !== 'stored') throw new Error(`spool failed: ${spooled.kind}`);
 const id = spooled.inboundId;
 
@@ -81,8 +81,8 @@ await step('2 whole job: createInboundProcessor(id)', () => processor(id), resul
 
 // attribution: the same bytes again, one step at a time (the row is already processed; these
 // steps only read it and store a blob under another hash, which is removed afterwards)
-const row = { id, raw: null, sizeBytes: spooled.sizeBytes, chunkCount: Math.ceil(spooled.sizeBytes / (256 * 1024)) };
-let raw: Buffer | null = await step('3a loadInboundRaw (chunks read back, 8 per query)', () => loadInboundRaw(db, row), results);
+const row = { id, raw: null, sizeBytes: spooled.sizeBytes, chunkCount: Math.ceil(spooled.sizeBytes / SPOOL_CHUNK_BYTES) };
+let raw: Buffer | null = await step('3a loadInboundRaw (chunks read back)', () => loadInboundRaw(db, row), results);
 let parsed = await step('3b parseMessage (mailparser)', () => parseMessage(raw!), results);
 if (!parsed.ok) throw new Error(parsed.error);
 const att = parsed.message.attachments[0];
@@ -91,7 +91,7 @@ raw = null;
 if (att) {
   // under a hash of its own, in a transaction rolled back afterwards (no article to point at)
   const probe = { ...att, sha256: `probe-${Date.now()}` };
-  await step('3c attachment INSERT (256 KiB slices, as insertAttachments)', () =>
+  await step('3c attachment INSERT (slices, as insertAttachments)', () =>
     db.transaction(async (tx) => {
       await insertAttachments(tx, -1, [probe]).catch(() => undefined);
       tx.rollback();
