@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { copyRows, postgresClientOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
 import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
 
@@ -42,11 +43,40 @@ export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha
  * the rows of a multi-row INSERT … RETURNING in the order of its VALUES.
  */
 export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string }>): Promise<number[]> {
+  const sql = postgresClientOf(db);
+  if (sql) {
+    // Ids first, then one binary COPY of the rows: no hex text of the bytes (see binary-copy.ts).
+    const ids = await sql<Array<{ id: string }>>`
+      select nextval(pg_get_serial_sequence('inbound_messages', 'id'))::text as id from generate_series(1, ${items.length})`;
+    const rows = items.map((item, i): CopyField[] => [
+      { int8: Number(ids[i]!.id) },
+      ...envelopeFields(item.envelope),
+      { int4: item.raw.length },
+      { text: item.sha256 },
+      { bytea: [item.raw] },
+      { text: 'received' },
+    ]);
+    await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state'], rows);
+    return ids.map((row) => Number(row.id));
+  }
   const rows = await db
     .insert(inboundMessages)
     .values(items.map((item) => ({ ...envelopeColumns(item.envelope), raw: item.raw, sizeBytes: item.raw.length, sha256: item.sha256, state: 'received' as const })))
     .returning({ id: inboundMessages.id });
   return rows.map((row) => row.id);
+}
+
+const INBOUND_COPY_COLUMNS = ['id', 'mail_from', 'rcpt_to', 'client_address', 'client_helo', 'tls', 'received_at'];
+
+function envelopeFields(envelope: Envelope): CopyField[] {
+  return [
+    { text: envelope.mailFrom },
+    { textArray: envelope.rcptTo },
+    { text: envelope.clientAddress },
+    { text: envelope.clientHelo },
+    { bool: envelope.tls },
+    { timestamptz: envelope.receivedAt },
+  ];
 }
 
 /**
@@ -63,8 +93,11 @@ export async function beginChunkedInbound(db: Db, envelope: Envelope): Promise<n
   return row!.id;
 }
 
-export async function appendInboundChunk(db: Db, inboundId: number, seq: number, data: Buffer): Promise<void> {
-  await db.insert(inboundChunks).values({ inboundId, seq, data });
+/** Adds one chunk, given in pieces (binary COPY on PostgreSQL, so the pieces are never joined). */
+export async function appendInboundChunk(db: Db, inboundId: number, seq: number, pieces: Buffer[]): Promise<void> {
+  const sql = postgresClientOf(db);
+  if (sql) return copyRows(sql, 'inbound_chunks', ['inbound_id', 'seq', 'data'], [[{ int8: inboundId }, { int4: seq }, { bytea: pieces }]]);
+  await db.insert(inboundChunks).values({ inboundId, seq, data: Buffer.concat(pieces) });
 }
 
 export async function finishChunkedInbound(

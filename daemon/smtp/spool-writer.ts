@@ -42,11 +42,11 @@ export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope,
   let failure: unknown = null;
 
   const flushChunk = async (): Promise<void> => {
-    const data = Buffer.concat(pending, pendingBytes);
+    const pieces = pending;
     pending = [];
     pendingBytes = 0;
     chunkedId ??= await beginChunkedInbound(db, envelope);
-    await appendInboundChunk(db, chunkedId, seq, data);
+    await appendInboundChunk(db, chunkedId, seq, pieces);
     seq += 1;
   };
 

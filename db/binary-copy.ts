@@ -1,0 +1,135 @@
+import type { Sql } from 'postgres';
+import type { Db } from './client.js';
+
+/**
+ * PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html, "Binary
+ * Format"): the spool's bytes go to the server as they are. The `postgres` driver sends a bytea
+ * parameter as hex text, which doubles the bytes to build, send and parse, and leaves two
+ * short-lived copies of every message on the heap.
+ */
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]); // flags 0, no header extension
+const TRAILER = Buffer.from([0xff, 0xff]);
+/** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC). */
+const PG_EPOCH_MS = 946_684_800_000;
+const TEXT_OID = 25;
+/** Small pieces are gathered into writes of about this size; larger ones go as they are. */
+const WRITE_BYTES = 64 * 1024;
+
+/** The `postgres` client behind a drizzle handle, or null for PGlite (which has no COPY stream). */
+export function postgresClientOf(db: Db): Sql | null {
+  const client = (db as unknown as { $client?: unknown }).$client as { unsafe?: unknown; begin?: unknown } | undefined;
+  return client && typeof client.unsafe === 'function' && typeof client.begin === 'function' ? (client as unknown as Sql) : null;
+}
+
+export type CopyField =
+  | { int8: number }
+  | { int4: number }
+  | { bool: boolean }
+  | { text: string | null }
+  | { textArray: string[] }
+  | { timestamptz: Date }
+  /** One bytea value, given in pieces so that nothing has to be concatenated first. */
+  | { bytea: Buffer[] };
+
+/** Encodes rows in the binary COPY format as a list of buffers (bytea pieces are not copied). */
+export function encodeCopyRows(rows: CopyField[][]): Buffer[] {
+  const out: Buffer[] = [HEADER];
+  for (const row of rows) {
+    const count = Buffer.allocUnsafe(2);
+    count.writeInt16BE(row.length);
+    out.push(count);
+    for (const field of row) out.push(...encodeField(field));
+  }
+  out.push(TRAILER);
+  return out;
+}
+
+function withLength(value: Buffer): Buffer[] {
+  const length = Buffer.allocUnsafe(4);
+  length.writeInt32BE(value.length);
+  return [length, value];
+}
+
+function encodeField(field: CopyField): Buffer[] {
+  if ('int8' in field) {
+    const value = Buffer.allocUnsafe(8);
+    value.writeBigInt64BE(BigInt(field.int8));
+    return withLength(value);
+  }
+  if ('int4' in field) {
+    const value = Buffer.allocUnsafe(4);
+    value.writeInt32BE(field.int4);
+    return withLength(value);
+  }
+  if ('bool' in field) return withLength(Buffer.from([field.bool ? 1 : 0]));
+  if ('text' in field) {
+    if (field.text === null) return [Buffer.from([0xff, 0xff, 0xff, 0xff])];
+    return withLength(Buffer.from(field.text, 'utf8'));
+  }
+  if ('timestamptz' in field) {
+    const value = Buffer.allocUnsafe(8);
+    value.writeBigInt64BE(BigInt(field.timestamptz.getTime() - PG_EPOCH_MS) * 1000n);
+    return withLength(value);
+  }
+  if ('textArray' in field) {
+    // one dimension, no NULLs, element type text, lower bound 1, then each element with its length
+    const head = Buffer.allocUnsafe(20);
+    head.writeInt32BE(1, 0);
+    head.writeInt32BE(0, 4);
+    head.writeInt32BE(TEXT_OID, 8);
+    head.writeInt32BE(field.textArray.length, 12);
+    head.writeInt32BE(1, 16);
+    const parts = [head, ...field.textArray.flatMap((element) => withLength(Buffer.from(element, 'utf8')))];
+    return withLength(Buffer.concat(parts));
+  }
+  const size = field.bytea.reduce((sum, piece) => sum + piece.length, 0);
+  const length = Buffer.allocUnsafe(4);
+  length.writeInt32BE(size);
+  return [length, ...field.bytea];
+}
+
+/** Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with these rows as one statement. */
+export async function copyRows(sql: Sql, table: string, columns: string[], rows: CopyField[][]): Promise<void> {
+  const query = sql.unsafe(`copy ${table} (${columns.join(', ')}) from stdin (format binary)`);
+  // postgres.js 3.4 settles a COPY's promise with the stream, so an error the server sends after
+  // the last row (a constraint, a bad value) reaches only the query's reject, never the stream:
+  // without this hook the caller would wait forever for 'finish'.
+  let refuse: (err: unknown) => void = () => undefined;
+  const refused = new Promise<never>((_, reject) => {
+    refuse = reject;
+  });
+  refused.catch(() => undefined);
+  const internals = query as unknown as { reject: (err: unknown) => void };
+  const reject = internals.reject;
+  internals.reject = (err) => {
+    refuse(err);
+    reject(err);
+  };
+  const stream = await query.writable();
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  let small: Buffer[] = [];
+  let smallBytes = 0;
+  const flushSmall = (): void => {
+    if (smallBytes === 0) return;
+    stream.write(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
+    small = [];
+    smallBytes = 0;
+  };
+  for (const piece of encodeCopyRows(rows)) {
+    if (piece.length >= WRITE_BYTES) {
+      flushSmall();
+      stream.write(piece);
+      continue;
+    }
+    small.push(piece);
+    smallBytes += piece.length;
+    if (smallBytes >= WRITE_BYTES) flushSmall();
+  }
+  flushSmall();
+  stream.end();
+  await Promise.race([finished, refused]);
+}
