@@ -133,3 +133,81 @@ export async function copyRows(sql: Sql, table: string, columns: string[], rows:
   stream.end();
   await Promise.race([finished, refused]);
 }
+
+/**
+ * The bytes of a one-column bytea result of `COPY (query) TO STDOUT (FORMAT binary)`, all values
+ * one after the other, handed to `sink` in the pieces they arrive in (a piece may share memory
+ * with the socket's buffer: copy what you keep). The sink must not wait: postgres.js 3.4 pauses the
+ * connection's socket when the stream's buffer fills and resumes it only on the next read, which
+ * never comes once the COPY has ended, leaving the pooled connection deaf; read synchronously in
+ * flowing mode, its buffer never fills.
+ */
+export async function copyOutBytea(sql: Sql, query: string, sink: (piece: Buffer) => void): Promise<void> {
+  const stream = await sql.unsafe(`copy (${query}) to stdout (format binary)`).readable();
+  const decoder = createByteaDecoder(sink);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    stream.once('error', reject);
+    stream.once('end', () => {
+      try {
+        decoder.end();
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Splits a binary COPY stream of one bytea column into the bytes of its values. */
+function createByteaDecoder(sink: (piece: Buffer) => void) {
+  let fixed = Buffer.alloc(0); // bytes of a header, field count or length not yet complete
+  let phase: 'header' | 'extension' | 'count' | 'length' | 'data' | 'done' = 'header';
+  let need = HEADER.length; // bytes the current phase still wants
+  return {
+    push(chunk: Buffer): void {
+      let at = 0;
+      while (at < chunk.length && phase !== 'done') {
+        if (phase === 'data') {
+          const take = Math.min(need, chunk.length - at);
+          sink(chunk.subarray(at, at + take));
+          at += take;
+          need -= take;
+          if (need === 0) [phase, need] = ['count', 2];
+          continue;
+        }
+        const take = Math.min(need - fixed.length, chunk.length - at);
+        fixed = Buffer.concat([fixed, chunk.subarray(at, at + take)]);
+        at += take;
+        if (fixed.length < need) continue;
+        const field = fixed;
+        fixed = Buffer.alloc(0);
+        if (phase === 'header') {
+          if (!field.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY: not a binary COPY stream');
+          const extension = field.readInt32BE(15);
+          [phase, need] = extension > 0 ? ['extension', extension] : ['count', 2];
+        } else if (phase === 'extension') {
+          [phase, need] = ['count', 2];
+        } else if (phase === 'count') {
+          const count = field.readInt16BE(0);
+          if (count === -1) phase = 'done';
+          else if (count !== 1) throw new Error(`COPY: expected one column, got ${count}`);
+          else [phase, need] = ['length', 4];
+        } else {
+          const length = field.readInt32BE(0);
+          if (length < 0) throw new Error('COPY: NULL bytea');
+          [phase, need] = length === 0 ? ['count', 2] : ['data', length];
+        }
+      }
+    },
+    end(): void {
+      if (phase !== 'done') throw new Error('COPY: stream ended early');
+    },
+  };
+}

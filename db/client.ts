@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -35,6 +36,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       idle_timeout: 60,
       onnotice: () => {},
       connection: { application_name: 'mailroom' },
+      // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
+      ...({ socket: connectWithoutNagle } as object),
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
@@ -61,4 +64,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * The pool's sockets with TCP_NODELAY. A binary COPY (db/binary-copy.ts) ends with a small
+ * CopyDone right after its data; with Nagle's algorithm that write waits for the server's delayed
+ * ACK (40 ms on Linux) and every spool write would take that long. postgres.js starts the
+ * connection on the socket it is given, so this only opens it (the URL's first host, or its
+ * Unix socket folder).
+ */
+function connectWithoutNagle(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+  const socket = options.path ? net.connect(options.path) : net.connect({ host: options.host[0]!, port: options.port[0]! });
+  socket.setNoDelay(true);
+  return socket;
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
-import { copyRows, postgresClientOf, type CopyField } from './binary-copy.js';
+import { copyOutBytea, copyRows, postgresClientOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
 import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
 
@@ -116,21 +116,32 @@ export async function discardInbound(db: Db, inboundId: number): Promise<void> {
   await db.delete(inboundMessages).where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.state, 'receiving')));
 }
 
-/** Chunks read per query: the `postgres` driver receives bytea as hex, twice the bytes, per result. */
+/** Chunks read per query (embedded database). */
 const CHUNKS_PER_READ = 8;
 
-/** The message bytes, from the row or its chunks (read a few at a time into one buffer). */
+/** The message bytes in one buffer of exactly its size, from the row or its chunks. */
 export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw' | 'sizeBytes' | 'chunkCount'>): Promise<Buffer> {
   if (row.raw) return row.raw;
   const out = Buffer.allocUnsafe(row.sizeBytes);
   let offset = 0;
-  for (let seq = 0; seq < row.chunkCount; seq += CHUNKS_PER_READ) {
-    const chunks = await db
-      .select({ data: inboundChunks.data })
-      .from(inboundChunks)
-      .where(and(eq(inboundChunks.inboundId, row.id), gte(inboundChunks.seq, seq), lt(inboundChunks.seq, seq + CHUNKS_PER_READ)))
-      .orderBy(asc(inboundChunks.seq));
-    for (const chunk of chunks) offset += chunk.data.copy(out, offset);
+  const append = (piece: Buffer): void => {
+    if (offset + piece.length > out.length) throw new Error(`spool row ${row.id}: its chunks hold more than ${row.sizeBytes} bytes`);
+    offset += piece.copy(out, offset);
+  };
+  const sql = postgresClientOf(db);
+  if (sql) {
+    // binary COPY: the bytes as stored (a bytea result would arrive as hex text, twice the size)
+    if (!Number.isSafeInteger(row.id)) throw new Error(`bad spool id ${row.id}`);
+    await copyOutBytea(sql, `select data from inbound_chunks where inbound_id = ${row.id} order by seq`, append);
+  } else {
+    for (let seq = 0; seq < row.chunkCount; seq += CHUNKS_PER_READ) {
+      const chunks = await db
+        .select({ data: inboundChunks.data })
+        .from(inboundChunks)
+        .where(and(eq(inboundChunks.inboundId, row.id), gte(inboundChunks.seq, seq), lt(inboundChunks.seq, seq + CHUNKS_PER_READ)))
+        .orderBy(asc(inboundChunks.seq));
+      for (const chunk of chunks) append(chunk.data);
+    }
   }
   if (offset !== row.sizeBytes) throw new Error(`spool row ${row.id}: ${offset} of ${row.sizeBytes} bytes in its chunks`);
   return out;

@@ -65,6 +65,8 @@ describe('spool storage', () => {
     const row = (await getInbound(t.db, id))!;
     expect(row.state).toBe('received');
     expect((await loadInboundRaw(t.db, row)).equals(Buffer.concat(parts))).toBe(true);
+    // reading it back leaves every pooled connection usable (postgres.js could leave one paused)
+    for (let i = 0; i < 25; i++) await insertInboundBatch(t.db, [{ envelope, raw: Buffer.from(`next ${i}`), sha256: 'n' }]);
   });
 
   it('reports a write the database refuses instead of waiting for it', async () => {
