@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
+import { copyRows, postgresClientOf } from './binary-copy.js';
 import type { Db } from './client.js';
 import { articleAttachments, articles, attachmentBlobs, attachmentChunks } from './schema.js';
 
@@ -56,25 +57,33 @@ export async function insertAttachments(db: Db, articleId: number, attachments: 
   );
 }
 
-/** Writes the slices of new blobs, several small ones per INSERT, never more than one slice of bytes per INSERT. */
+/** Writes the slices of new blobs: by binary COPY on PostgreSQL, else a slice's worth of bytes per INSERT. */
 async function insertChunks(db: Db, blobs: NewAttachment[]): Promise<void> {
-  let batch: Array<typeof attachmentChunks.$inferInsert> = [];
-  let batchBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    await db.insert(attachmentChunks).values(batch);
-    batch = [];
-    batchBytes = 0;
-  };
-  for (const blob of blobs) {
+  const slices = blobs.flatMap((blob) => {
+    const out: Array<typeof attachmentChunks.$inferInsert> = [];
     for (let seq = 0, offset = 0; offset < blob.content.length || seq === 0; seq += 1, offset += ATTACHMENT_CHUNK_BYTES) {
-      const data = blob.content.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES);
-      if (batchBytes + data.length > ATTACHMENT_CHUNK_BYTES) await flush();
-      batch.push({ sha256: blob.sha256, seq, data });
-      batchBytes += data.length;
+      out.push({ sha256: blob.sha256, seq, data: blob.content.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
     }
+    return out;
+  });
+  if (slices.length === 0) return;
+  const sql = postgresClientOf(db);
+  if (sql) {
+    const rows = slices.map((slice) => [{ text: slice.sha256 }, { int4: slice.seq }, { bytea: [slice.data] }]);
+    return copyRows(sql, 'attachment_chunks', ['sha256', 'seq', 'data'], rows);
   }
-  await flush();
+  let batch: typeof slices = [];
+  let batchBytes = 0;
+  for (const slice of slices) {
+    if (batch.length > 0 && batchBytes + slice.data.length > ATTACHMENT_CHUNK_BYTES) {
+      await db.insert(attachmentChunks).values(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(slice);
+    batchBytes += slice.data.length;
+  }
+  await db.insert(attachmentChunks).values(batch);
 }
 
 /** The bytes of a stored attachment, or null when no blob has that hash. */

@@ -16,10 +16,15 @@ const TEXT_OID = 25;
 /** Small pieces are gathered into writes of about this size; larger ones go as they are. */
 const WRITE_BYTES = 64 * 1024;
 
-/** The `postgres` client behind a drizzle handle, or null for PGlite (which has no COPY stream). */
+/**
+ * The `postgres` client behind a drizzle handle, or null for PGlite (which has no COPY stream).
+ * Inside a transaction this is the transaction's own connection (drizzle's `session.client`).
+ */
 export function postgresClientOf(db: Db): Sql | null {
-  const client = (db as unknown as { $client?: unknown }).$client as { unsafe?: unknown; begin?: unknown } | undefined;
-  return client && typeof client.unsafe === 'function' && typeof client.begin === 'function' ? (client as unknown as Sql) : null;
+  const handle = db as unknown as { $client?: unknown; session?: { client?: unknown } };
+  const client = (handle.$client ?? handle.session?.client) as { unsafe?: unknown } | undefined;
+  // postgres.js's `sql` (and its transaction `sql`) has `unsafe`; PGlite has not
+  return client && typeof client.unsafe === 'function' ? (client as unknown as Sql) : null;
 }
 
 export type CopyField =
