@@ -18,7 +18,7 @@ import { createInboundProcessor } from '../daemon/pipeline/process-inbound.js';
 import { createRulesStore } from '../daemon/rules-store.js';
 import { createMetrics } from '../daemon/metrics.js';
 import { createLogger } from '../daemon/logger.js';
-import { parseMessage } from '../parsers/message.js';
+import { parseMessage, readAttachmentContents } from '../parsers/message.js';
 
 const [url, file, rulesFile] = process.argv.slice(2);
 if (!url || !file || !rulesFile) {
@@ -83,22 +83,22 @@ await step('2 whole job: createInboundProcessor(id)', () => processor(id), resul
 // steps only read it and store a blob under another hash, which is removed afterwards)
 const row = { id, raw: null, sizeBytes: spooled.sizeBytes, chunkCount: Math.ceil(spooled.sizeBytes / SPOOL_CHUNK_BYTES) };
 let raw: Buffer | null = await step('3a loadInboundRaw (chunks read back)', () => loadInboundRaw(db, row), results);
-let parsed = await step('3b parseMessage (mailparser)', () => parseMessage(raw!), results);
+let parsed = await step('3b parseMessage (attachment bytes not held, as for messages over 1 MiB)', () => parseMessage(raw!, { keepAttachmentContent: false }), results);
 if (!parsed.ok) throw new Error(parsed.error);
 const att = parsed.message.attachments[0];
 results.attachment_bytes = att?.size ?? 0;
-raw = null;
 if (att) {
   // under a hash of its own, in a transaction rolled back afterwards (no article to point at)
   const probe = { ...att, sha256: `probe-${Date.now()}` };
-  await step('3c attachment INSERT (slices, as insertAttachments)', () =>
+  await step('3c attachment bytes streamed into slices (insertAttachments, second parse)', () =>
     db.transaction(async (tx) => {
-      await insertAttachments(tx, -1, [probe]).catch(() => undefined);
+      await insertAttachments(tx, -1, [probe], (parts, onPiece) => readAttachmentContents(raw!, parts, onPiece)).catch(() => undefined);
       tx.rollback();
     }).catch(() => undefined), results);
   await database.db.delete(attachmentBlobs).where((await import('drizzle-orm')).eq(attachmentBlobs.sha256, probe.sha256));
 }
 parsed = null as never;
+raw = null;
 void claimInbound;
 await database.close();
 console.log(JSON.stringify(results));

@@ -33,8 +33,17 @@ export async function findDuplicateArticle(db: Db, messageId: string, bodyHash: 
 /** Slice size of attachment_chunks rows; also the most bytes one chunk INSERT carries. */
 export const ATTACHMENT_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * Streams the decoded bytes of the attachments at these part indexes (ParsedAttachment.partIndex)
+ * to `onPiece`, one attachment after the other: for attachments parsed without their bytes.
+ */
+export type AttachmentContentSource = (
+  partIndexes: ReadonlySet<number>,
+  onPiece: (partIndex: number, piece: Buffer) => Promise<void>,
+) => Promise<void>;
+
 /** Stores attachment metadata per article and each distinct content once, in slices. */
-export async function insertAttachments(db: Db, articleId: number, attachments: NewAttachment[]): Promise<void> {
+export async function insertAttachments(db: Db, articleId: number, attachments: NewAttachment[], contents?: AttachmentContentSource): Promise<void> {
   if (attachments.length === 0) return;
   const distinct = new Map(attachments.map((a) => [a.sha256, a]));
   const added = await db
@@ -42,7 +51,9 @@ export async function insertAttachments(db: Db, articleId: number, attachments: 
     .values([...distinct.values()].map((a) => ({ sha256: a.sha256, size: a.size })))
     .onConflictDoNothing()
     .returning({ sha256: attachmentBlobs.sha256 });
-  await insertChunks(db, added.map(({ sha256 }) => distinct.get(sha256)!));
+  const newBlobs = added.map(({ sha256 }) => distinct.get(sha256)!);
+  await insertHeldChunks(db, newBlobs.filter((blob) => blob.content !== null));
+  await insertStreamedChunks(db, newBlobs.filter((blob) => blob.content === null), contents);
   await db.insert(articleAttachments).values(
     attachments.map((a, position) => ({
       articleId,
@@ -57,22 +68,61 @@ export async function insertAttachments(db: Db, articleId: number, attachments: 
   );
 }
 
-/** Writes the slices of new blobs: by binary COPY on PostgreSQL, else a slice's worth of bytes per INSERT. */
-async function insertChunks(db: Db, blobs: NewAttachment[]): Promise<void> {
-  const slices = blobs.flatMap((blob) => {
-    const out: Array<typeof attachmentChunks.$inferInsert> = [];
-    for (let seq = 0, offset = 0; offset < blob.content.length || seq === 0; seq += 1, offset += ATTACHMENT_CHUNK_BYTES) {
-      out.push({ sha256: blob.sha256, seq, data: blob.content.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
+type ChunkRow = typeof attachmentChunks.$inferInsert;
+
+/** Slices of blobs whose bytes are in memory. */
+async function insertHeldChunks(db: Db, blobs: NewAttachment[]): Promise<void> {
+  const slices: ChunkRow[] = [];
+  for (const blob of blobs) {
+    const content = blob.content!;
+    for (let seq = 0, offset = 0; offset < content.length || seq === 0; seq += 1, offset += ATTACHMENT_CHUNK_BYTES) {
+      slices.push({ sha256: blob.sha256, seq, data: content.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
     }
-    return out;
+  }
+  await writeChunks(db, slices);
+}
+
+/** Slices of blobs parsed without their bytes, written as the bytes stream in: one slice in memory at a time. */
+async function insertStreamedChunks(db: Db, blobs: NewAttachment[], contents: AttachmentContentSource | undefined): Promise<void> {
+  if (blobs.length === 0) return;
+  if (!contents) throw new Error('attachments parsed without their bytes need a content source');
+  const byPart = new Map(blobs.map((blob) => [blob.partIndex, { blob, seq: 0, written: 0, pending: [] as Buffer[], pendingBytes: 0 }]));
+  const flush = async (state: NonNullable<ReturnType<typeof byPart.get>>): Promise<void> => {
+    const data = Buffer.concat(state.pending, state.pendingBytes);
+    await writeChunks(db, [{ sha256: state.blob.sha256, seq: state.seq, data }]);
+    state.seq += 1;
+    state.written += data.length;
+    state.pending = [];
+    state.pendingBytes = 0;
+  };
+  await contents(new Set(byPart.keys()), async (partIndex, piece) => {
+    const state = byPart.get(partIndex);
+    if (!state) return;
+    for (let offset = 0; offset < piece.length; ) {
+      const take = Math.min(piece.length - offset, ATTACHMENT_CHUNK_BYTES - state.pendingBytes);
+      state.pending.push(piece.subarray(offset, offset + take));
+      state.pendingBytes += take;
+      offset += take;
+      if (state.pendingBytes === ATTACHMENT_CHUNK_BYTES) await flush(state);
+    }
   });
+  for (const state of byPart.values()) {
+    if (state.pendingBytes > 0 || state.seq === 0) await flush(state);
+    if (state.written !== state.blob.size) {
+      throw new Error(`attachment ${state.blob.sha256}: ${state.written} bytes streamed, ${state.blob.size} expected`);
+    }
+  }
+}
+
+/** By binary COPY on PostgreSQL; else INSERTs of at most one slice's worth of bytes each. */
+async function writeChunks(db: Db, slices: ChunkRow[]): Promise<void> {
   if (slices.length === 0) return;
   const sql = postgresClientOf(db);
   if (sql) {
     const rows = slices.map((slice) => [{ text: slice.sha256 }, { int4: slice.seq }, { bytea: [slice.data] }]);
     return copyRows(sql, 'attachment_chunks', ['sha256', 'seq', 'data'], rows);
   }
-  let batch: typeof slices = [];
+  let batch: ChunkRow[] = [];
   let batchBytes = 0;
   for (const slice of slices) {
     if (batch.length > 0 && batchBytes + slice.data.length > ATTACHMENT_CHUNK_BYTES) {

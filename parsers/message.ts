@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type EmailAddress } from 'mailparser';
+import type { AddressObject, EmailAddress } from 'mailparser';
+import { readMail } from './mail-reader.js';
 import { normalizeMessageId, parseMessageIdList } from './threading.js';
 import { extractVisibleReply, extractVisibleReplyFromHtml } from './visible-reply.js';
 
@@ -11,6 +12,8 @@ export interface ParsedAddress {
 }
 
 export interface ParsedAttachment {
+  /** Position among the message's attachments (for reading its bytes again, see readAttachmentContents). */
+  partIndex: number;
   /** As the sender named it, with path separators and control characters replaced by `_`. */
   filename: string | null;
   contentType: string;
@@ -18,7 +21,8 @@ export interface ParsedAttachment {
   sha256: string;
   contentId: string | null;
   disposition: string | null;
-  content: Buffer;
+  /** The decoded bytes; null when parsed without them (large messages: see readAttachmentContents). */
+  content: Buffer | null;
 }
 
 /** What mailroom needs of a message; the only shape of a message outside this file. */
@@ -48,10 +52,18 @@ export interface ParsedMessage {
 
 export type ParseResult = { ok: true; message: ParsedMessage } | { ok: false; error: string };
 
+export interface ParseOptions {
+  /**
+   * Keep each attachment's decoded bytes in memory. Large messages are parsed without them and
+   * their bytes are streamed to storage later by readAttachmentContents. @defaultValue true
+   */
+  keepAttachmentContent?: boolean;
+}
+
 /** Parses raw RFC 5322 bytes. Never throws: a message it cannot read comes back as `ok: false`. */
-export async function parseMessage(raw: Buffer): Promise<ParseResult> {
+export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Promise<ParseResult> {
   try {
-    const mail = await simpleParser(withBodySeparator(withUtf8Headers(raw)), { skipTextToHtml: true, skipImageLinks: true });
+    const mail = await readMail(prepareForMailparser(raw), { keepAttachmentContent: options.keepAttachmentContent ?? true });
     const headers = collectHeaders(mail.headerLines);
     const text = withoutNul(mail.text ?? '');
     const html = typeof mail.html === 'string' ? withoutNul(mail.html) : null;
@@ -71,10 +83,11 @@ export async function parseMessage(raw: Buffer): Promise<ParseResult> {
       contentType: headers.get('content-type')?.[0] ?? null,
       headers,
       attachments: mail.attachments.map((attachment) => ({
+        partIndex: attachment.partIndex,
         filename: safeFilename(attachment.filename),
         contentType: withoutNul(attachment.contentType || '') || 'application/octet-stream',
-        size: attachment.content.length,
-        sha256: createHash('sha256').update(attachment.content).digest('hex'),
+        size: attachment.size,
+        sha256: attachment.sha256,
         contentId: normalizeMessageId(withoutNul(attachment.contentId ?? attachment.cid ?? '')),
         disposition: attachment.contentDisposition ? withoutNul(attachment.contentDisposition) : null,
         content: attachment.content,
@@ -85,6 +98,26 @@ export async function parseMessage(raw: Buffer): Promise<ParseResult> {
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * Streams the decoded bytes of the attachments at `partIndexes` (ParsedAttachment.partIndex) to
+ * `onPiece`, in order, by parsing the message again: one attachment's bytes at a time in memory,
+ * never all of them.
+ */
+export async function readAttachmentContents(
+  raw: Buffer,
+  partIndexes: ReadonlySet<number>,
+  onPiece: (partIndex: number, piece: Buffer) => Promise<void>,
+): Promise<void> {
+  await readMail(prepareForMailparser(raw), {
+    keepAttachmentContent: false,
+    onAttachmentPiece: (partIndex, piece) => (partIndexes.has(partIndex) ? onPiece(partIndex, piece) : undefined),
+  });
+}
+
+function prepareForMailparser(raw: Buffer): Buffer {
+  return withBodySeparator(withUtf8Headers(raw));
 }
 
 function collectHeaders(lines: ReadonlyArray<{ key: string; line: string }>): Map<string, string[]> {

@@ -2,7 +2,7 @@ import type { Db } from '../../db/client.js';
 import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { createLargeMessageGate } from './large-message-gate.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
-import { parseMessage } from '../../parsers/message.js';
+import { parseMessage, readAttachmentContents } from '../../parsers/message.js';
 import { handleBounce } from './handle-bounce.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
@@ -63,7 +63,10 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
     const started = process.hrtime.bigint();
     try {
       const raw = await loadInboundRaw(deps.db, row);
-      const parsed = await withDeadline(parseMessage(raw), PARSE_DEADLINE_MS, { ok: false as const, error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s` });
+      // A large message is parsed without its attachments' bytes, which are streamed from the raw
+      // message into storage when the article is stored: one copy of the message in memory, not three.
+      const large = row.sizeBytes > LARGE_MESSAGE_BYTES;
+      const parsed = await withDeadline(parseMessage(raw, { keepAttachmentContent: !large }), PARSE_DEADLINE_MS, { ok: false as const, error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s` });
       if (!parsed.ok) {
         await finishInbound(deps.db, inboundId, { state: 'failed', error: parsed.error.startsWith('PARSE_TIMEOUT') ? parsed.error : `PARSE_FAILED: ${parsed.error}` });
         deps.metrics.failed.inc();
@@ -85,7 +88,13 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
           await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
           return { ...bounce, bounce: report };
         }
-        const result = await storeMessage(tx, row, message, classification, { ruleSet, secret: deps.secret, now: new Date(), metrics: deps.metrics });
+        const result = await storeMessage(tx, row, message, classification, {
+          ruleSet,
+          secret: deps.secret,
+          now: new Date(),
+          metrics: deps.metrics,
+          attachmentContents: large ? (partIndexes, onPiece) => readAttachmentContents(raw, partIndexes, onPiece) : undefined,
+        });
         await finishInbound(tx, inboundId, {
           state: result.state,
           reason: result.state === 'ignored' ? result.reason : null,

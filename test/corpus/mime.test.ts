@@ -236,7 +236,7 @@ const CHECKS: Record<string, Check> = {
     const actual = Object.fromEntries(
       Object.keys(expected as object).map((index) => {
         const attachment = m.attachments[Number(index)];
-        return [index, attachment ? createHash('md5').update(attachment.content).digest('hex') : null];
+        return [index, attachment ? createHash('md5').update(attachment.content!).digest('hex') : null];
       }),
     );
     return outcome(isDeepEqual(expected, actual), actual);

@@ -224,13 +224,23 @@ describe('threading customer mail onto tickets', () => {
     expect(await t.db.select({ size: attachmentBlobs.size }).from(attachmentBlobs).where(eq(attachmentBlobs.sha256, attachments[0]!.sha256))).toHaveLength(1);
   });
 
-  it('stores a large attachment in slices that read back byte for byte, once however often it is sent', async () => {
+  it('stores large attachments in slices that read back byte for byte, once however often they are sent', async () => {
     const { randomBytes } = await import('node:crypto');
     const { ATTACHMENT_CHUNK_BYTES, listAttachmentsOf, readAttachmentContent } = await import('../../db/articles.js');
     const { attachmentChunks } = await import('../../db/schema.js');
     const { eq } = await import('drizzle-orm');
-    const content = randomBytes(2 * ATTACHMENT_CHUNK_BYTES + 1000);
-    const mail = (n: number) =>
+    // over 1 MiB of mail: processed as a large message, its attachment bytes streamed in a second pass
+    const dump = randomBytes(4 * ATTACHMENT_CHUNK_BYTES + 1000);
+    const log = randomBytes(ATTACHMENT_CHUNK_BYTES + 7);
+    const part = (name: string, content: Buffer) => [
+      '--b2',
+      `Content-Type: application/octet-stream; name="${name}"`,
+      `Content-Disposition: attachment; filename="${name}"`,
+      'Content-Transfer-Encoding: base64',
+      '',
+      content.toString('base64').replace(/.{76}/g, '$&\r\n'),
+    ];
+    const mail = (n: number, parts: string[][]) =>
       [
         'From: mara@cliente.es',
         'To: soporte@example.com',
@@ -243,25 +253,23 @@ describe('threading customer mail onto tickets', () => {
         'Content-Type: text/plain; charset=utf-8',
         '',
         'Adjunto el volcado.',
-        '--b2',
-        'Content-Type: application/octet-stream; name="dump.bin"',
-        'Content-Disposition: attachment; filename="dump.bin"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        content.toString('base64').replace(/.{76}/g, '$&\r\n'),
+        ...parts.flat(),
         '--b2--',
         '',
       ].join('\r\n');
-    const shas: string[] = [];
-    for (const n of [1, 2]) {
-      const row = await waitForInbound(t, queuedId(await t.send({ from: 'mara@cliente.es', to: ['soporte@example.com'] }, mail(n))));
-      const [attachment] = await listAttachmentsOf(t.db, [row.articleId!]);
-      expect(attachment!.size).toBe(content.length);
-      shas.push(attachment!.sha256);
+    const stored: Array<Array<{ sha256: string; size: number; filename: string | null }>> = [];
+    for (const [n, parts] of [[1, [part('dump.bin', dump)]], [2, [part('log.txt', log), part('dump.bin', dump)]]] as const) {
+      const row = await waitForInbound(t, queuedId(await t.send({ from: 'mara@cliente.es', to: ['soporte@example.com'] }, mail(n, [...parts]))));
+      expect(row.state).toBe('processed');
+      stored.push(await listAttachmentsOf(t.db, [row.articleId!]));
     }
-    expect(shas[0]).toBe(shas[1]);
-    const chunks = await t.db.select({ seq: attachmentChunks.seq }).from(attachmentChunks).where(eq(attachmentChunks.sha256, shas[0]!));
-    expect(chunks.map((c) => c.seq).sort()).toEqual([0, 1, 2]);
-    expect((await readAttachmentContent(t.db, shas[0]!))!.equals(content)).toBe(true);
+    expect(stored[0]!.map((a) => [a.filename, a.size])).toEqual([['dump.bin', dump.length]]);
+    expect(stored[1]!.map((a) => [a.filename, a.size])).toEqual([['log.txt', log.length], ['dump.bin', dump.length]]);
+    expect(stored[1]![1]!.sha256).toBe(stored[0]![0]!.sha256);
+    const seqs = async (sha: string) => (await t.db.select({ seq: attachmentChunks.seq }).from(attachmentChunks).where(eq(attachmentChunks.sha256, sha))).map((c) => c.seq).sort();
+    expect(await seqs(stored[0]![0]!.sha256)).toEqual([0, 1, 2, 3, 4]);
+    expect(await seqs(stored[1]![0]!.sha256)).toEqual([0, 1]);
+    expect((await readAttachmentContent(t.db, stored[0]![0]!.sha256))!.equals(dump)).toBe(true);
+    expect((await readAttachmentContent(t.db, stored[1]![0]!.sha256))!.equals(log)).toBe(true);
   });
 });

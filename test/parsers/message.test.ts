@@ -298,7 +298,24 @@ describe('parseMessage attachments', () => {
       size: hello.length,
       sha256: sha256(hello),
     });
-    expect(notes?.content.equals(hello)).toBe(true);
+    expect(notes?.content?.equals(hello)).toBe(true);
+  });
+
+  it('can parse without holding attachment bytes and stream them afterwards, by position', async () => {
+    const { readAttachmentContents } = await import('../../parsers/message.js');
+    const result = await parseMessage(raw, { keepAttachmentContent: false });
+    if (!result.ok) throw new Error(result.error);
+    const kept = await parsed(raw);
+    expect(result.message.attachments.map((a) => [a.partIndex, a.sha256, a.size, a.content])).toEqual(
+      kept.attachments.map((a) => [a.partIndex, a.sha256, a.size, null]),
+    );
+    const notes = result.message.attachments.find((a) => a.filename === 'notes.txt')!;
+    const pieces: Array<[number, Buffer]> = [];
+    await readAttachmentContents(raw, new Set([notes.partIndex]), async (index, piece) => {
+      pieces.push([index, piece]);
+    });
+    expect(new Set(pieces.map(([index]) => index))).toEqual(new Set([notes.partIndex]));
+    expect(Buffer.concat(pieces.map(([, piece]) => piece)).equals(hello)).toBe(true);
   });
 
   it('gives an inline image its Content-ID without angle brackets', async () => {
