@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import * as schema from './schema.js';
 
 /** The drizzle handle every query module takes; the same type for both drivers. */
@@ -39,7 +39,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
       ...({ socket: connectWithoutNagle } as object),
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(preparingEveryStatement(client), { schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
@@ -77,4 +77,29 @@ function connectWithoutNagle(options: { host: string[]; port: number[]; path?: s
   const socket = options.path ? net.connect(options.path) : net.connect({ host: options.host[0]!, port: options.port[0]! });
   socket.setNoDelay(true);
   return socket;
+}
+
+/**
+ * drizzle sends its queries unnamed, so PostgreSQL parses and plans every statement anew; the
+ * daemon runs the same few dozen statements for every message, so this asks postgres.js to
+ * prepare each one once per connection (it keys them by their text), in transactions too. COPY
+ * still goes as a simple query (postgres.js switches a COPY stream to the simple protocol).
+ */
+function preparingEveryStatement(sql: Sql): Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, parameters?: unknown[], options?: object) =>
+          target.unsafe(query, parameters as never, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const body = args.pop() as (tx: Sql) => unknown;
+          const original = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
+          return original.call(target, ...args, (tx: Sql) => body(preparingEveryStatement(tx)));
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
 }
