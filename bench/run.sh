@@ -17,7 +17,7 @@
 #   BENCH_PG [postgres://postgres@127.0.0.1:5432]   BENCH_REDIS_DB [8]  BENCH_REDIS_DB2 [7] (step a's second daemon)
 #   LOAD_MAX [1.5] LOAD_WAIT_S [300]: wait before a step while the 1-min load average is above LOAD_MAX
 #   REPS [3]  A_COUNT_5K [10000] A_COUNT_100K [3000] A_FULL_COUNT_5K [1000] A_FULL_COUNT_100K [200]
-#   B_COUNT [2500] B_CLIENT_COUNT [2000] B_CONCURRENCY ["4 8"] B_LAT_RATES ["100 30"] B_LAT_SECONDS [30]
+#   B_COUNT [2500] B_CLIENT_COUNT [2000] B_CONCURRENCY [4] B_LAT_RATES ["100 30"] B_LAT_SECONDS [30]
 #   C_REPS [3]  E_ARTICLES [1000000] E_COUNT [1500] E_INTAKE_COUNT [2000] E_REPS [3] E_KEEP_SEED [0: drop the seeded database at the end]
 # Not part of the default run: `bash bench/run.sh profile` runs the daemon under `node --cpu-prof`
 # (intake-only under smtp-source load, then the full daemon processing a backlog) and prints the top costs.
@@ -36,7 +36,7 @@ LOAD_WAIT_S=${LOAD_WAIT_S:-300}
 SECRET=bench-secret-0123456789abcdef0123456789abcdef
 
 # ports: receivers of ../shared/bench and the mailroom instances (HTTP = SMTP + 26000)
-P_SINK=2725 P_PGRAW=2726 P_PGGC=2729 P_MR_INTAKE=2731 P_MR_FULL=2732
+P_SINK=2725 P_PGRAW=2726 P_PGGC=2729 P_MR_INTAKE=2731 P_MR_FULL=2732 P_MR_SECOND=2733
 DB_TPL=mailroom_bench_tpl
 DB_BASE=mailroom_bench_baseline
 
@@ -335,7 +335,9 @@ b_sustained() {  # NAME DB COUNT CONCURRENCY LABEL [client args...]: smtp-source
   local w t0 c0 p0 m0b m0t waitj done_ms rate cpu intake span e2e pgc m1b m1t busy dcores
   w=$(node bench/db-tool.mjs watermark "$PGBASE/$db")
   checkpoint
-  t0=$(now_ms); c0=$(cpu_ticks "${PIDS[$name]}"); p0=$(pg_ticks); read -r m0b m0t < <(machine_ticks)
+  local extra=${B_EXTRA_INSTANCE:-}  # a second daemon sharing the work: its CPU counts too
+  daemon_ticks() { local t; t=$(cpu_ticks "${PIDS[$name]}"); [ -n "$extra" ] && t=$((t + $(cpu_ticks "${PIDS[$extra]}"))); echo "$t"; }
+  t0=$(now_ms); c0=$(daemon_ticks); p0=$(pg_ticks); read -r m0b m0t < <(machine_ticks)
   if [ $# -eq 0 ]; then
     intake=$(load_once "$P_MR_FULL" "$n" 5k "${PIDS[$name]}" | cut -d' ' -f1)
   else
@@ -348,7 +350,7 @@ b_sustained() {  # NAME DB COUNT CONCURRENCY LABEL [client args...]: smtp-source
   read -r m1b m1t < <(machine_ticks)
   e2e=$(awk -v n="$n" -v a="$t0" -v b="$done_ms" 'BEGIN { printf "%.1f", n * 1000 / (b - a) }')
   span=$(node -e 'const j=JSON.parse(process.argv[1]); console.log((process.argv[2]*1000/(j.last_processed_ms-j.first_received_ms)).toFixed(1))' "$waitj" "$n")
-  cpu=$(awk -v c=$(( $(cpu_ticks "${PIDS[$name]}") - c0 )) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", c * 1000 / hz / n }')
+  cpu=$(awk -v c=$(( $(daemon_ticks) - c0 )) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", c * 1000 / hz / n }')
   pgc=$(awk -v c=$(( $(pg_ticks) - p0 )) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", c * 1000 / hz / n }')
   busy=$(awk -v b=$((m1b - m0b)) -v t=$((m1t - m0t)) -v c="$(nproc)" 'BEGIN { printf "%.2f", c * b / t }')
   dcores=$(awk -v cpu="$cpu" -v r="$e2e" 'BEGIN { printf "%.2f", cpu * r / 1000 }')
@@ -361,7 +363,7 @@ step_b() {
   fresh_db mailroom_bench_b
   wait_low_load b
   local note=$LOAD_NOTE
-  for conc in ${B_CONCURRENCY:-4 8}; do
+  for conc in ${B_CONCURRENCY:-4}; do
     redis_flush "$RDB"
     start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
     # warm-up (V8 JIT, pools): 1000 mails, wait until processed
@@ -377,6 +379,18 @@ step_b() {
     b_sustained mr mailroom_bench_b "$nc" "$conc" "b sustained, smtp-client.mjs 5 KB prose (distinct senders), worker concurrency $conc" --tag "bc$conc$$"
     stop_proc mr
   done
+  # Two daemons on the same PostgreSQL and Redis (the README's way to use more cores): intake on
+  # one, processing shared by both through the queue. Distinct senders, as above.
+  conc=${B_LAT_CONCURRENCY:-4}
+  redis_flush "$RDB"
+  start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
+  start_mailroom mr2 "$P_MR_SECOND" mailroom_bench_b "$RDB" "$conc"
+  w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
+  node bench/smtp-client.mjs --port "$P_MR_FULL" --count 300 --tag "bw2x$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "b: warm-up client failed"
+  node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_b" "$w" 300 300 "${PIDS[mr]}" >/dev/null || log "b: warm-up not finished"
+  B_EXTRA_INSTANCE=mr2 b_sustained mr mailroom_bench_b "$nc" "$conc" "b sustained, smtp-client.mjs 5 KB prose (distinct senders), two daemons, worker concurrency $conc each" --tag "bc2x$$"
+  stop_proc mr2
+  stop_proc mr
   # latency: our paced client (distinct senders, unique Message-IDs, 5 KB prose), default concurrency
   redis_flush "$RDB"
   conc=${B_LAT_CONCURRENCY:-4}
