@@ -1,7 +1,8 @@
 /**
- * Lets at most `permits` large messages be parsed at once. Parsing holds a message and its
- * decoded attachments in memory, so ten 25 MB messages processed side by side would need
- * gigabytes; one or two at a time keep the daemon's memory bounded while small mail flows past.
+ * Lets at most `permits` large messages be processed at once. Each holds its raw bytes in memory
+ * while it is parsed and its attachments are streamed to storage, so ten 25 MB messages side by
+ * side would need ten times that; one at a time keeps the daemon's memory bounded while small
+ * mail flows past.
  */
 export function createLargeMessageGate(permits: number) {
   let free = permits;
