@@ -1,4 +1,4 @@
-import { convert, type HtmlToTextOptions } from 'html-to-text';
+import { compile, type HtmlToTextOptions } from 'html-to-text';
 import {
   clip,
   isBlank,
@@ -260,6 +260,9 @@ const HTML_OPTIONS: HtmlToTextOptions = {
   ],
 };
 
+/** Compiled once: html-to-text's convert() compiles its options (selectors, formatters) on every call. */
+const convertHtml = compile(HTML_OPTIONS);
+
 /**
  * Tags the last top-level blockquote (other than Gmail's own) so it is skipped: clients
  * that quote with plain blockquotes put the history last. Skipped when a Gmail quote div
@@ -300,7 +303,7 @@ function crudeHtmlToText(html: string): string {
 function htmlToText(html: string): string {
   let text: string;
   try {
-    text = convert(markLastBlockquote(html), HTML_OPTIONS);
+    text = convertHtml(markLastBlockquote(html));
   } catch {
     text = crudeHtmlToText(html);
   }
