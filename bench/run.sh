@@ -572,6 +572,14 @@ step_e() {
       replies=$RUN/reply-ids-seeded.txt
       if [ $db = empty ]; then  # the empty database's only tickets: those of the warm-up
         replies=$RUN/reply-ids-empty-$rep.txt
+        # give the warm-up's tickets the seeded history's mix (bench/seed.sql, tickets that are not
+        # closed: 25 % solved, 37.5 % pending, 37.5 % open; five categories; a third awaiting
+        # details), so that a reply does the same work (reopening, rules, auto-replies) in both
+        psqlq "$dbname" -c "update tickets set
+            status = case when id % 8 = 0 then 'solved' when id % 8 <= 3 then 'pending' else 'open' end,
+            category = (array['billing','technical','account','feature_request','other'])[1 + id % 5],
+            tags = case when id % 3 = 0 then array['awaiting_details'] else '{}'::text[] end,
+            fields = '{}'::jsonb, missing_fields = '{}', detail_requests = 0" >/dev/null
         node bench/db-tool.mjs reply-ids "$PGBASE/$dbname" 500 "$replies" not-closed >/dev/null
       fi
       w=$(node bench/db-tool.mjs watermark "$PGBASE/$dbname")
