@@ -17,9 +17,12 @@ import { classifyFamily, familyPreset, type Family } from './bounce/families.js'
 import { cleanAddress, collapse, findCommand, findRemoteMta, firstAddress, isAddress, pickCodes } from './bounce/extract.js';
 import type { BounceReason } from './bounce-reason.js';
 
+/** RFC 3464 §2.3.3 Action values. */
+export type BounceAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
+
 export interface TextRecipient {
   recipient: string | null;
-  action: 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded' | null;
+  action: BounceAction | null;
   replyCode: string;
   status: string;
   diagnostic: string;

@@ -14,7 +14,7 @@
  * Anything else, including a customer's mail that merely says "delivery failed", is null.
  */
 import { classifyBounceReason, isHardBounce, isPrivateStatus, privateStatus, type BounceReason } from './bounce-reason.js';
-import { parseBounceText, findOriginalStart, type TextRecipient } from './bounce-heuristics.js';
+import { parseBounceText, findOriginalStart, type BounceAction, type TextRecipient } from './bounce-heuristics.js';
 import { cleanAddress, collapse, findCommand, findRemoteMta, firstAddress, joinMultilineReply, pickCodes } from './bounce/extract.js';
 import { decodeCharset, decodeEncodedWords, headerValue, parseHeaderBlock, parseMime, partText, splitHeaderBody, type MimePart } from './bounce/mime.js';
 import { parseSesNotification, type SesNotification } from './bounce/amazon-ses.js';
@@ -23,12 +23,11 @@ import { findOriginalPart, originalFromHeaders, parseDeliveryStatus, type Delive
 export type { BounceReason } from './bounce-reason.js';
 
 export type BounceKind = 'bounce' | 'delay' | 'complaint' | 'auto_reply';
-type BounceAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
 
 export interface BounceRecipient {
   /** Lower case; null when the report names none. */
   recipient: string | null;
-  action: 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded' | null;
+  action: BounceAction | null;
   /** SMTP reply code, e.g. '550'; '' when none. */
   replyCode: string;
   /** RFC 3463 status, e.g. '5.1.1'; a private X.0.9NN code when the bounce states none; '' for complaints and auto-replies. */
