@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKnownDriverGlitch } from '../../daemon/driver-glitch.js';
 import { runLoad } from '../helpers/load-client.js';
 import { realMode } from '../helpers/mode.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startDatabaseProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertEveryAcceptedMailStoredOnce, reportScenario, unfinishedRowCount } from './fault-harness.js';
@@ -22,16 +22,11 @@ const onUncaught = (err: Error): void => void (isKnownDriverGlitch(err) ? undefi
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUncaught);
-  if (realMode) proxy = await startTcpProxy('127.0.0.1', Number(new URL(process.env.DATABASE_URL!).port || 5432));
+  if (realMode) proxy = await startDatabaseProxy();
   t = await startTestApp({
     env: { MAILROOM_LOG_LEVEL: 'info' },
     // Real mode: every database connection of the daemon goes through a proxy the test can cut.
-    rewriteDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.hostname = '127.0.0.1';
-      viaProxy.port = String(proxy!.port);
-      return viaProxy.toString();
-    },
+    rewriteDatabaseUrl: (url) => viaProxy(url, proxy!),
   });
 });
 afterAll(async () => {

@@ -134,14 +134,7 @@ export class SmtpSession {
       if (this.closed) throw this.closed;
       const left = deadline - Date.now();
       if (left <= 0) throw new ConnectionLost('no reply in time');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          this.wake = null;
-          resolve();
-        };
-      });
+      await this.dataOrClose(left);
     }
   }
 
@@ -163,17 +156,22 @@ export class SmtpSession {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          this.wake = null;
-          resolve();
-        };
-      });
+      await this.dataOrClose(left);
     }
     return true;
   }
+  /** Waits until data arrives, the connection closes, or `ms` pass. */
+  private dataOrClose(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
 
   close(): void {
     this.socket.destroy();

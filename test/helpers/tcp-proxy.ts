@@ -46,3 +46,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     close: stop,
   };
 }
+
+/** A proxy in front of the real-mode PostgreSQL server (the port of DATABASE_URL on 127.0.0.1). */
+export function startDatabaseProxy(): Promise<TcpProxy> {
+  return startTcpProxy('127.0.0.1', Number(new URL(process.env.DATABASE_URL!).port || 5432));
+}
+
+/** The same database URL, reached through `proxy` (for startTestApp's rewriteDatabaseUrl). */
+export function viaProxy(url: string, proxy: TcpProxy): string {
+  const rewritten = new URL(url);
+  rewritten.hostname = '127.0.0.1';
+  rewritten.port = String(proxy.port);
+  return rewritten.toString();
+}

@@ -5,22 +5,17 @@ import { inboundMessages } from '../../db/schema.js';
 import { realMode } from '../helpers/mode.js';
 import { waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startDatabaseProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 let t: TestApp;
 let proxy: TcpProxy | null = null;
 beforeAll(async () => {
-  if (realMode) proxy = await startTcpProxy('127.0.0.1', Number(new URL(process.env.DATABASE_URL!).port || 5432));
+  if (realMode) proxy = await startDatabaseProxy();
   t = await startTestApp({
     env: { MAILROOM_MAX_ATTEMPTS: '2' },
-    rewriteDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.hostname = '127.0.0.1';
-      viaProxy.port = String(proxy!.port);
-      return viaProxy.toString();
-    },
+    rewriteDatabaseUrl: (url) => viaProxy(url, proxy!),
   });
 });
 afterAll(async () => {
