@@ -4,6 +4,10 @@
 // or package; and inclusive ("total") time of a few named daemon functions, so a cost can
 // be pinned to a file and function.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** This checkout's folder, as the profile's file URLs spell it (not a fixed path: a fresh clone lives anywhere). */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const [file, topArg = '25'] = process.argv.slice(2);
 if (!file) {
@@ -30,8 +34,7 @@ const short = (url) => {
   const u = url.replace(/^file:\/\//, '');
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + 14);
-  const root = u.indexOf('/work/main/');
-  if (root >= 0) return u.slice(root + 11);
+  if (u.startsWith(ROOT)) return u.slice(ROOT.length);
   return u.replace(/^node:/, 'node:');
 };
 const pkgOf = (url) => {
@@ -43,8 +46,7 @@ const pkgOf = (url) => {
     return 'npm:' + (rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]);
   }
   if (u.startsWith('node:')) return 'node:internals';
-  const root = u.indexOf('/work/main/');
-  if (root >= 0) return u.slice(root + 11);
+  if (u.startsWith(ROOT)) return u.slice(ROOT.length);
   return u;
 };
 
@@ -59,35 +61,27 @@ for (const [id, us] of self) {
   byPkg.set(pk, (byPkg.get(pk) ?? 0) + us);
 }
 
-// inclusive time per function name+file (count each sample once per distinct frame key on its stack)
-const incl = new Map();
-for (let i = 0; i < prof.samples.length; i++) {
-  const dt = prof.timeDeltas[i] ?? 0;
-  const seen = new Set();
-  let id = prof.samples[i];
-  while (id !== undefined) {
-    const cf = nodes.get(id).callFrame;
-    if (cf.url && cf.url.includes('/work/main/') && !cf.url.includes('node_modules') && !cf.url.includes('/work/main/bench/')) {
-      const key = `${cf.functionName || '(anonymous)'}  ${short(cf.url)}`;
-      if (!seen.has(key)) { seen.add(key); incl.set(key, (incl.get(key) ?? 0) + dt); }
+// inclusive time: a sample counts once for every distinct key (of keyOf; null: not counted) on its stack
+const inclusive = (keyOf) => {
+  const totals = new Map();
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = prof.timeDeltas[i] ?? 0;
+    const seen = new Set();
+    for (let id = prof.samples[i]; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(nodes.get(id).callFrame);
+      if (key !== null) seen.add(key);
     }
-    id = parent.get(id);
+    for (const k of seen) totals.set(k, (totals.get(k) ?? 0) + dt);
   }
-}
-
-// inclusive time per package: a sample counts once for every package that has a frame on its stack
-const inclPkg = new Map();
-for (let i = 0; i < prof.samples.length; i++) {
-  const dt = prof.timeDeltas[i] ?? 0;
-  const seen = new Set();
-  let id = prof.samples[i];
-  while (id !== undefined) {
-    const cf = nodes.get(id).callFrame;
-    if (cf.url && cf.url.includes('node_modules')) seen.add(pkgOf(cf.url));
-    id = parent.get(id);
-  }
-  for (const k of seen) inclPkg.set(k, (inclPkg.get(k) ?? 0) + dt);
-}
+  return totals;
+};
+// per function name+file of mailroom's own code
+const incl = inclusive((cf) =>
+  cf.url && cf.url.includes(ROOT) && !cf.url.includes('node_modules') && !cf.url.includes(`${ROOT}bench/`)
+    ? `${cf.functionName || '(anonymous)'}  ${short(cf.url)}`
+    : null);
+// per package
+const inclPkg = inclusive((cf) => (cf.url && cf.url.includes('node_modules') ? pkgOf(cf.url) : null));
 
 const idle = [...self].filter(([id]) => nodes.get(id).callFrame.functionName === '(idle)').reduce((s, [, us]) => s + us, 0);
 const busy = total - idle;
