@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
+import { withDeadline } from '../deadline.js';
 import { createLargeMessageGate } from './large-message-gate.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage, readAttachmentContents } from '../../parsers/message.js';
@@ -23,28 +24,19 @@ export interface ProcessorDeps {
 }
 
 /**
- * The job handler for one spool row. Permanent problems (a message mailparser cannot read) are
- * recorded as `failed` with the raw bytes kept for replay; anything else throws so the queue
- * retries, until the row has used its attempts.
- */
-/**
  * A parser that never settles must not hold a worker slot forever (mailparser has stalled on
  * fuzzed input): past this the row is failed, its bytes kept for replay.
  */
 const PARSE_DEADLINE_MS = 60_000;
 
-function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(onTimeout), ms);
-    timer.unref();
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Messages above this size are processed one at a time (see large-message-gate.ts). */
+/** Messages above this size are processed one at a time (see large-message-gate.ts) and parsed without holding their attachments' bytes. */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * The job handler for one spool row. Permanent problems (a message mailparser cannot read) are
+ * recorded as `failed` with the raw bytes kept for replay; anything else throws so the queue
+ * retries, until the row has used its attempts.
+ */
 export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number) => Promise<void> {
   const largeGate = createLargeMessageGate(1);
   const processOne = createOneProcessor(deps);
@@ -66,7 +58,10 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
       // A large message is parsed without its attachments' bytes, which are streamed from the raw
       // message into storage when the article is stored: one copy of the message in memory, not three.
       const large = row.sizeBytes > LARGE_MESSAGE_BYTES;
-      const parsed = await withDeadline(parseMessage(raw, { keepAttachmentContent: !large }), PARSE_DEADLINE_MS, { ok: false as const, error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s` });
+      const parsed = await withDeadline(parseMessage(raw, { keepAttachmentContent: !large }), PARSE_DEADLINE_MS, () => ({
+        ok: false as const,
+        error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s`,
+      }));
       if (!parsed.ok) {
         await finishInbound(deps.db, inboundId, { state: 'failed', error: parsed.error.startsWith('PARSE_TIMEOUT') ? parsed.error : `PARSE_FAILED: ${parsed.error}` });
         deps.metrics.failed.inc();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../db/client.js';
+import { withDeadline } from '../deadline.js';
 import type { SpoolBatcher } from './spool-batcher.js';
 import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedInbound, insertInbound, type Envelope } from '../../db/inbound.js';
 
@@ -15,11 +16,9 @@ export const SPOOL_CHUNK_BYTES = 256 * 1024;
 const COMMIT_DEADLINE_MS = 8_000;
 
 function withinDeadline<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`storage did not commit within ${COMMIT_DEADLINE_MS} ms`)), COMMIT_DEADLINE_MS);
+  return withDeadline(work, COMMIT_DEADLINE_MS, () => {
+    throw new Error(`storage did not commit within ${COMMIT_DEADLINE_MS} ms`);
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export type SpoolResult =
