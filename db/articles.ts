@@ -136,18 +136,14 @@ async function writeChunks(db: Db, slices: ChunkRow[]): Promise<void> {
   await db.insert(attachmentChunks).values(batch);
 }
 
-/** The bytes of a stored attachment, or null when no blob has that hash. */
+/** The bytes of a stored attachment, or null when no blob has that hash (every blob has a slice 0, empty ones too). */
 export async function readAttachmentContent(db: Db, sha256: string): Promise<Buffer | null> {
   const rows = await db
     .select({ data: attachmentChunks.data })
     .from(attachmentChunks)
     .where(eq(attachmentChunks.sha256, sha256))
     .orderBy(asc(attachmentChunks.seq));
-  if (rows.length === 0) {
-    const [blob] = await db.select({ size: attachmentBlobs.size }).from(attachmentBlobs).where(eq(attachmentBlobs.sha256, sha256));
-    return blob ? Buffer.alloc(0) : null;
-  }
-  return Buffer.concat(rows.map((row) => row.data));
+  return rows.length === 0 ? null : Buffer.concat(rows.map((row) => row.data));
 }
 
 export async function listArticles(db: Db, ticketId: number): Promise<ArticleRow[]> {

@@ -30,17 +30,15 @@ function envelopeColumns(envelope: Envelope) {
 
 /** Stores a message that fits one row; one statement, so it is committed or absent. */
 export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha256: string): Promise<number> {
-  const [row] = await db
-    .insert(inboundMessages)
-    .values({ ...envelopeColumns(envelope), raw, sizeBytes: raw.length, sha256, state: 'received' })
-    .returning({ id: inboundMessages.id });
-  return row!.id;
+  const [id] = await insertInboundBatch(db, [{ envelope, raw, sha256 }]);
+  return id!;
 }
 
 /**
- * Stores several small messages in one INSERT (group commit): each caller's 250 still waits for
- * the commit that holds its message. Ids come back in the order of `items`: PostgreSQL returns
- * the rows of a multi-row INSERT … RETURNING in the order of its VALUES.
+ * Stores several small messages in one statement (group commit): each caller's 250 still waits
+ * for the commit that holds its message. Ids come back in the order of `items` (on PostgreSQL they
+ * are drawn first and copied in with the rows; PGlite returns the rows of a multi-row
+ * INSERT … RETURNING in the order of its VALUES).
  */
 export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string }>): Promise<number[]> {
   const sql = postgresClientOf(db);
