@@ -26,7 +26,7 @@ export interface ReadMail {
   cc: AddressObject | AddressObject[] | undefined;
   replyTo: AddressObject | undefined;
   text: string | undefined;
-  html: string | false | undefined;
+  html: string | undefined;
   attachments: ReadAttachment[];
 }
 
@@ -52,18 +52,9 @@ export async function readMail(raw: Buffer, options: ReadMailOptions = {}): Prom
     headers = value;
     headerLines = (parser as unknown as { headerLines: HeaderLines }).headerLines;
   });
-  const mail: ReadMail = {
-    headers,
-    headerLines,
-    subject: undefined,
-    from: undefined,
-    to: undefined,
-    cc: undefined,
-    replyTo: undefined,
-    text: undefined,
-    html: undefined,
-    attachments: [],
-  };
+  let text: string | undefined;
+  let html: string | undefined;
+  const attachments: ReadAttachment[] = [];
   // An error while an attachment is being read must end that read too (the parser stops feeding it).
   let reading: Readable | null = null;
   parser.on('error', (err: Error) => reading?.destroy(err));
@@ -71,11 +62,11 @@ export async function readMail(raw: Buffer, options: ReadMailOptions = {}): Prom
   feeding.catch(() => undefined); // its error is the parser's, which the loop below throws
   for await (const data of parser as AsyncIterable<MessageText | AttachmentStream>) {
     if (data.type === 'text') {
-      mail.text = data.text;
-      mail.html = typeof data.html === 'string' ? data.html : undefined;
+      text = data.text;
+      html = typeof data.html === 'string' ? data.html : undefined;
       continue;
     }
-    const partIndex = mail.attachments.length;
+    const partIndex = attachments.length;
     const hash = createHash('sha256');
     const pieces: Buffer[] = [];
     let size = 0;
@@ -89,7 +80,7 @@ export async function readMail(raw: Buffer, options: ReadMailOptions = {}): Prom
     }
     reading = null;
     data.release();
-    mail.attachments.push({
+    attachments.push({
       partIndex,
       filename: data.filename,
       contentType: data.contentType,
@@ -102,14 +93,18 @@ export async function readMail(raw: Buffer, options: ReadMailOptions = {}): Prom
     });
   }
   await feeding;
-  mail.headers = headers;
-  mail.headerLines = headerLines;
-  mail.subject = headers.get('subject') as string | undefined;
-  mail.from = headers.get('from') as AddressObject | undefined;
-  mail.to = headers.get('to') as AddressObject | AddressObject[] | undefined;
-  mail.cc = headers.get('cc') as AddressObject | AddressObject[] | undefined;
-  mail.replyTo = headers.get('reply-to') as AddressObject | undefined;
-  return mail;
+  return {
+    headers,
+    headerLines,
+    subject: headers.get('subject') as string | undefined,
+    from: headers.get('from') as AddressObject | undefined,
+    to: headers.get('to') as AddressObject | AddressObject[] | undefined,
+    cc: headers.get('cc') as AddressObject | AddressObject[] | undefined,
+    replyTo: headers.get('reply-to') as AddressObject | undefined,
+    text,
+    html,
+    attachments,
+  };
 }
 
 /** Input pieces: mailparser handles one written chunk at once, so a 25 MB write would be split, decoded and buffered whole before anything downstream could drain it. */
