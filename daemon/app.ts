@@ -5,6 +5,7 @@ import type { CliContext, CliIO } from './cli/context.js';
 import { runCli } from './cli/program.js';
 import type { Config } from './config.js';
 import { claimDataDir, loadOrCreateSecret, pgliteDir, publishDaemonInfo } from './data-dir.js';
+import { withDeadline } from './deadline.js';
 import { AppError } from './errors.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
 import { createLogger, type Logger } from './logger.js';
@@ -22,6 +23,9 @@ import { watchFile } from './watch-file.js';
 import { createRulesStore, type RulesStore } from './rules-store.js';
 import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
 import { createSweeper, type Sweeper } from './sweeper.js';
+
+/** How long /readyz waits for each dependency's answer. */
+const READINESS_PROBE_MS = 2_000;
 
 export interface AppDeps {
   logger?: Logger;
@@ -75,20 +79,26 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   };
 
   async function readiness(): Promise<Readiness> {
-    const checks: Readiness['checks'] = {};
-    const probe = async (name: string, fn: () => Promise<void>) => {
+    const probe = async (fn: () => Promise<void>): Promise<{ ok: boolean; error?: string }> => {
       try {
-        await fn();
-        checks[name] = { ok: true };
+        // a probe that hangs is an answer too: a wedged dependency must not hang /readyz
+        await withDeadline(fn(), READINESS_PROBE_MS, () => {
+          throw new Error(`no answer within ${READINESS_PROBE_MS} ms`);
+        });
+        return { ok: true };
       } catch (err) {
-        checks[name] = { ok: false, error: (err as Error).message };
+        return { ok: false, error: (err as Error).message };
       }
     };
-    await probe('database', () => need(database, 'database').ping());
-    await probe('queue', async () => {
-      await need(queue, 'queue').ping();
-      await need(outboundQueue, 'outbound queue').ping();
-    });
+    const [databaseCheck, queueCheck] = await Promise.all([
+      probe(() => need(database, 'database').ping()),
+      probe(async () => {
+        await need(queue, 'queue').ping();
+        await need(outboundQueue, 'outbound queue').ping();
+      }),
+    ]);
+    const checks: Readiness['checks'] = { database: databaseCheck, queue: queueCheck };
+    if (smtp) checks.intake = smtp.health();
     const problems = rules?.lastProblems() ?? [];
     checks.rules = problems.length === 0 ? { ok: true } : { ok: false, error: problems.map((p) => `${p.file}:${p.line ?? '?'}: ${p.path} ${p.message}`).join('; ') };
     return { ready: Object.values(checks).every((c) => c.ok), checks };

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
-import { copyRows, postgresClientOf } from './binary-copy.js';
+import { copyRows, copyRunnerOf } from './binary-copy.js';
 import type { Db } from './client.js';
 import { articleAttachments, articles, attachmentBlobs, attachmentChunks } from './schema.js';
 
@@ -117,10 +117,10 @@ async function insertStreamedChunks(db: Db, blobs: NewAttachment[], contents: At
 /** By binary COPY on PostgreSQL; else INSERTs of at most one slice's worth of bytes each. */
 async function writeChunks(db: Db, slices: ChunkRow[]): Promise<void> {
   if (slices.length === 0) return;
-  const sql = postgresClientOf(db);
-  if (sql) {
+  const runCopy = copyRunnerOf(db);
+  if (runCopy) {
     const rows = slices.map((slice) => [{ text: slice.sha256 }, { int4: slice.seq }, { bytea: [slice.data] }]);
-    return copyRows(sql, 'attachment_chunks', ['sha256', 'seq', 'data'], rows);
+    return runCopy((sql) => copyRows(sql, 'attachment_chunks', ['sha256', 'seq', 'data'], rows));
   }
   let batch: ChunkRow[] = [];
   let batchBytes = 0;

@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { Readable, Stream, Writable } from 'node:stream';
 import type { Sql } from 'postgres';
 import type { Db } from './client.js';
+import { copyConnectionsOf } from './copy-connections.js';
 
 /**
  * PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html, "Binary
@@ -16,15 +19,31 @@ const TEXT_OID = 25;
 /** Small pieces are gathered into writes of about this size; larger ones go as they are. */
 const WRITE_BYTES = 64 * 1024;
 
+/** Runs work that issues COPY statements on a connection that nothing else writes to meanwhile. */
+export type CopyRunner = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
+
 /**
- * The `postgres` client behind a drizzle handle, or null for PGlite (which has no COPY stream).
- * Inside a transaction this is the transaction's own connection (drizzle's `session.client`).
+ * Where COPY may run for this handle, or null on PGlite (which has no COPY stream). Inside a
+ * transaction that is the transaction's own connection (drizzle's `session.client`), which only
+ * the transaction's awaited statements use; on the pool it is one of the dedicated COPY
+ * connections (db/copy-connections.ts), never a pooled one that other queries can be pipelined on.
  */
-export function postgresClientOf(db: Db): Sql | null {
+export function copyRunnerOf(db: Db): CopyRunner | null {
   const handle = db as unknown as { $client?: unknown; session?: { client?: unknown } };
-  const client = (handle.$client ?? handle.session?.client) as { unsafe?: unknown } | undefined;
-  // postgres.js's `sql` (and its transaction `sql`) has `unsafe`; PGlite has not
-  return client && typeof client.unsafe === 'function' ? (client as unknown as Sql) : null;
+  if (handle.$client !== undefined) {
+    if (!isPostgresClient(handle.$client)) return null;
+    const connections = copyConnectionsOf(db);
+    if (!connections) throw new Error('this database handle has no COPY connections (open it with openDatabase)');
+    return (work) => connections.run(work);
+  }
+  const transaction = handle.session?.client;
+  if (!isPostgresClient(transaction)) return null;
+  return (work) => work(transaction);
+}
+
+// postgres.js's `sql` (and its transaction `sql`) has `unsafe`; PGlite has not
+function isPostgresClient(client: unknown): client is Sql {
+  return typeof (client as { unsafe?: unknown } | undefined)?.unsafe === 'function';
 }
 
 export type CopyField =
@@ -94,63 +113,112 @@ function encodeField(field: CopyField): Buffer[] {
   return [length, ...field.bytea];
 }
 
-/** Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with these rows as one statement. */
-export async function copyRows(sql: Sql, table: string, columns: string[], rows: CopyField[][]): Promise<void> {
-  const query = sql.unsafe(`copy ${table} (${columns.join(', ')}) from stdin (format binary)`);
-  // postgres.js 3.4 settles a COPY's promise with the stream, so an error the server sends after
-  // the last row (a constraint, a bad value) reaches only the query's reject, never the stream:
-  // without this hook the caller would wait forever for 'finish'.
-  let refuse: (err: unknown) => void = () => undefined;
-  const refused = new Promise<never>((_, reject) => {
-    refuse = reject;
+/**
+ * One COPY statement, watched from the first byte to the server's ReadyForQuery. postgres.js 3.4
+ * settles the query's promise with the stream, so what comes after reaches only the query's own
+ * resolve/reject, which are hooked here: the second resolve (the result, at ReadyForQuery) is the
+ * end of the COPY, and a reject after the stream was handed out is an error no stream event
+ * reports. The stream gets its error listener the moment postgres.js creates it: postgres.js can
+ * destroy it with the server's error before the caller's await resumes, and an 'error' event
+ * nobody listens to is an uncaught exception that takes the process down.
+ */
+function watchCopy<S extends Stream>(sql: Sql, statement: string, direction: 'in' | 'out'): { stream: Promise<S>; done: Promise<void> } {
+  const query = sql.unsafe(statement);
+  let complete: () => void = () => undefined;
+  let fail: (err: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    complete = resolve;
+    fail = reject;
   });
-  refused.catch(() => undefined);
-  const internals = query as unknown as { reject: (err: unknown) => void };
-  const reject = internals.reject;
+  done.catch(() => undefined); // awaited by the caller; a failure before that is not unhandled
+  const internals = query as unknown as { resolve: (value: unknown) => void; reject: (err: unknown) => void };
+  const { resolve, reject } = internals;
+  internals.resolve = (value) => {
+    if (value instanceof Stream) {
+      value.on('error', fail);
+      if (value instanceof Writable) withoutTrailingCopyFail(value);
+    } else {
+      complete();
+    }
+    resolve(value);
+  };
   internals.reject = (err) => {
-    refuse(err);
+    fail(err);
     reject(err);
   };
-  const stream = await query.writable();
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.once('finish', resolve);
-    stream.once('error', reject);
-  });
+  const opened = (direction === 'in' ? query.writable() : query.readable()) as Promise<unknown> as Promise<S>;
+  // an error before the stream exists rejects both; `done` is the one the caller waits on
+  return { stream: Promise.race([opened, done.then(() => Promise.reject(new Error('COPY ended before its stream opened')))]) as Promise<S>, done };
+}
+
+/**
+ * postgres.js 3.4 sends CopyFail from its stream's destroy, which Node also calls after a
+ * successful finish (autoDestroy) with no error: a stray "CopyFail: null" that a later COPY on the
+ * same connection receives as its own, failing with "COPY from stdin failed: null". A real
+ * abort (destroy with an error) still sends CopyFail.
+ */
+function withoutTrailingCopyFail(stream: Writable): void {
+  const internal = stream as unknown as { _destroy: (err: Error | null, callback: (err?: Error | null) => void) => void };
+  const destroy = internal._destroy;
+  internal._destroy = function (err, callback) {
+    if (err) destroy.call(this, err, callback);
+    else callback(null);
+  };
+}
+
+/**
+ * Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with these rows as one statement, on a
+ * connection the caller owns (see copyRunnerOf). Resolves once the server has answered it.
+ */
+export async function copyRows(sql: Sql, table: string, columns: string[], rows: CopyField[][]): Promise<void> {
+  const copy = watchCopy<Writable>(sql, `copy ${table} (${columns.join(', ')}) from stdin (format binary)`, 'in');
+  const stream = await copy.stream;
+  const write = async (piece: Buffer): Promise<void> => {
+    if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), copy.done]);
+  };
   let small: Buffer[] = [];
   let smallBytes = 0;
-  const flushSmall = (): void => {
+  const flushSmall = async (): Promise<void> => {
     if (smallBytes === 0) return;
-    stream.write(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
+    const joined = small.length === 1 ? small[0]! : Buffer.concat(small, smallBytes);
     small = [];
     smallBytes = 0;
+    await write(joined);
   };
-  for (const piece of encodeCopyRows(rows)) {
-    if (piece.length >= WRITE_BYTES) {
-      flushSmall();
-      stream.write(piece);
-      continue;
+  try {
+    for (const piece of encodeCopyRows(rows)) {
+      if (piece.length >= WRITE_BYTES) {
+        await flushSmall();
+        await write(piece);
+        continue;
+      }
+      small.push(piece);
+      smallBytes += piece.length;
+      if (smallBytes >= WRITE_BYTES) await flushSmall();
     }
-    small.push(piece);
-    smallBytes += piece.length;
-    if (smallBytes >= WRITE_BYTES) flushSmall();
+    await flushSmall();
+  } catch (err) {
+    // CopyFail with a reason: the server ends the COPY, and statements sent after it stay in step
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
-  flushSmall();
   stream.end();
-  await Promise.race([finished, refused]);
+  await copy.done;
 }
 
 /**
  * The bytes of a one-column bytea result of `COPY (query) TO STDOUT (FORMAT binary)`, all values
  * one after the other, handed to `sink` in the pieces they arrive in (a piece may share memory
- * with the socket's buffer: copy what you keep). The sink must not wait: postgres.js 3.4 pauses the
- * connection's socket when the stream's buffer fills and resumes it only on the next read, which
- * never comes once the COPY has ended, leaving the pooled connection deaf; read synchronously in
- * flowing mode, its buffer never fills.
+ * with the socket's buffer: copy what you keep). Runs on a connection the caller owns (see
+ * copyRunnerOf). The sink must not wait: postgres.js 3.4 pauses the connection's socket when the
+ * stream's buffer fills and resumes it only on the next read, which never comes once the COPY
+ * has ended, leaving the connection deaf; read synchronously in flowing mode, its buffer never fills.
  */
 export async function copyOutBytea(sql: Sql, query: string, sink: (piece: Buffer) => void): Promise<void> {
-  const stream = await sql.unsafe(`copy (${query}) to stdout (format binary)`).readable();
+  const copy = watchCopy<Readable>(sql, `copy (${query}) to stdout (format binary)`, 'out');
+  const stream = await copy.stream;
   const decoder = createByteaDecoder(sink);
-  await new Promise<void>((resolve, reject) => {
+  const decoded = new Promise<void>((resolve, reject) => {
     stream.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk);
@@ -158,7 +226,6 @@ export async function copyOutBytea(sql: Sql, query: string, sink: (piece: Buffer
         reject(err);
       }
     });
-    stream.once('error', reject);
     stream.once('end', () => {
       try {
         decoder.end();
@@ -168,6 +235,8 @@ export async function copyOutBytea(sql: Sql, query: string, sink: (piece: Buffer
       }
     });
   });
+  // whichever fails first ends the wait; a bad stream is not read to its end (the runner discards the connection)
+  await Promise.all([decoded, copy.done]);
 }
 
 /** Splits a binary COPY stream of one bytea column into the bytes of its values. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
+import { attachCopyConnections, createCopyConnections } from './copy-connections.js';
 import * as schema from './schema.js';
 
 /** The drizzle handle every query module takes; the same type for both drivers. */
@@ -24,29 +25,53 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   /** @defaultValue 10 */
   poolSize?: number;
+  /** Connections kept for COPY alone (db/copy-connections.ts), besides the pool. @defaultValue 4 */
+  copyConnections?: number;
+}
+
+/**
+ * A COPY (a spool batch of up to 4 MiB, a 256 KiB chunk, a large message read back) takes
+ * milliseconds; one still running after this long is on a connection that has stopped answering,
+ * which is then closed so that intake gets a working one.
+ */
+const COPY_DEADLINE_MS = 15_000;
+
+function connectionOptions(applicationName: string) {
+  return {
+    // Fail fast so SMTP can answer 451 while the sender is still connected.
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { application_name: applicationName },
+    // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
+    ...({ socket: connectWithoutNagle } as object),
+  };
 }
 
 /** Opens PostgreSQL (production) or PGlite (embedded default): same schema, same queries. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.url) {
-    const client = postgres(options.url, {
-      max: options.poolSize ?? 10,
-      // Fail fast so SMTP can answer 451 while the sender is still connected.
-      connect_timeout: 5,
-      idle_timeout: 60,
-      onnotice: () => {},
-      connection: { application_name: 'mailroom' },
-      // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
-      ...({ socket: connectWithoutNagle } as object),
+    const url = options.url;
+    const client = postgres(url, { ...connectionOptions('mailroom'), max: options.poolSize ?? 10 });
+    const copyConnections = createCopyConnections({
+      // No type fetch on connect: COPY needs no array types, and postgres.js 3.4 runs that fetch as
+      // a promise nobody handles, so a connection killed during it would be an unhandled rejection.
+      open: () => postgres(url, { ...connectionOptions('mailroom-copy'), max: 1, fetch_types: false }),
+      size: options.copyConnections ?? 4,
+      deadlineMs: COPY_DEADLINE_MS,
     });
     const db = drizzlePostgres(preparingEveryStatement(client), { schema }) as unknown as Db;
+    attachCopyConnections(db, copyConnections);
     return {
       db,
       kind: 'postgres',
       ping: async () => {
         await client`select 1`;
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await copyConnections.close();
+        await client.end({ timeout: 5 });
+      },
     };
   }
   const dir = options.pgliteDir ?? 'memory://';

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
-import { copyOutBytea, copyRows, postgresClientOf, type CopyField } from './binary-copy.js';
+import { copyOutBytea, copyRows, copyRunnerOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
 import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
 
@@ -41,21 +41,23 @@ export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha
  * INSERT … RETURNING in the order of its VALUES).
  */
 export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string }>): Promise<number[]> {
-  const sql = postgresClientOf(db);
-  if (sql) {
+  const runCopy = copyRunnerOf(db);
+  if (runCopy) {
     // Ids first, then one binary COPY of the rows: no hex text of the bytes (see binary-copy.ts).
-    const ids = await sql<Array<{ id: string }>>`
-      select nextval(pg_get_serial_sequence('inbound_messages', 'id'))::text as id from generate_series(1, ${items.length})`;
-    const rows = items.map((item, i): CopyField[] => [
-      { int8: Number(ids[i]!.id) },
-      ...envelopeFields(item.envelope),
-      { int4: item.raw.length },
-      { text: item.sha256 },
-      { bytea: [item.raw] },
-      { text: 'received' },
-    ]);
-    await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state'], rows);
-    return ids.map((row) => Number(row.id));
+    return runCopy(async (sql) => {
+      const ids = await sql<Array<{ id: string }>>`
+        select nextval(pg_get_serial_sequence('inbound_messages', 'id'))::text as id from generate_series(1, ${items.length})`;
+      const rows = items.map((item, i): CopyField[] => [
+        { int8: Number(ids[i]!.id) },
+        ...envelopeFields(item.envelope),
+        { int4: item.raw.length },
+        { text: item.sha256 },
+        { bytea: [item.raw] },
+        { text: 'received' },
+      ]);
+      await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state'], rows);
+      return ids.map((row) => Number(row.id));
+    });
   }
   const rows = await db
     .insert(inboundMessages)
@@ -93,8 +95,8 @@ export async function beginChunkedInbound(db: Db, envelope: Envelope): Promise<n
 
 /** Adds one chunk, given in pieces (binary COPY on PostgreSQL, so the pieces are never joined). */
 export async function appendInboundChunk(db: Db, inboundId: number, seq: number, pieces: Buffer[]): Promise<void> {
-  const sql = postgresClientOf(db);
-  if (sql) return copyRows(sql, 'inbound_chunks', ['inbound_id', 'seq', 'data'], [[{ int8: inboundId }, { int4: seq }, { bytea: pieces }]]);
+  const runCopy = copyRunnerOf(db);
+  if (runCopy) return runCopy((sql) => copyRows(sql, 'inbound_chunks', ['inbound_id', 'seq', 'data'], [[{ int8: inboundId }, { int4: seq }, { bytea: pieces }]]));
   await db.insert(inboundChunks).values({ inboundId, seq, data: Buffer.concat(pieces) });
 }
 
@@ -126,11 +128,11 @@ export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw' 
     if (offset + piece.length > out.length) throw new Error(`spool row ${row.id}: its chunks hold more than ${row.sizeBytes} bytes`);
     offset += piece.copy(out, offset);
   };
-  const sql = postgresClientOf(db);
-  if (sql) {
+  const runCopy = copyRunnerOf(db);
+  if (runCopy) {
     // binary COPY: the bytes as stored (a bytea result would arrive as hex text, twice the size)
     if (!Number.isSafeInteger(row.id)) throw new Error(`bad spool id ${row.id}`);
-    await copyOutBytea(sql, `select data from inbound_chunks where inbound_id = ${row.id} order by seq`, append);
+    await runCopy((sql) => copyOutBytea(sql, `select data from inbound_chunks where inbound_id = ${row.id} order by seq`, append));
   } else {
     for (let seq = 0; seq < row.chunkCount; seq += CHUNKS_PER_READ) {
       const chunks = await db

@@ -7,6 +7,7 @@ import type { RuleSet } from '../../rules/schema.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { createIntakeHealth, type IntakeStatus } from './intake-health.js';
 import { SmtpReplyError } from './reply-error.js';
 import { createSpoolBatcher } from './spool-batcher.js';
 import { spoolMessage } from './spool-writer.js';
@@ -24,6 +25,8 @@ export interface SmtpIntakeDeps {
 export interface SmtpIntake {
   listen(): Promise<number>;
   close(): Promise<void>;
+  /** Whether recent spool writes committed (for /readyz). */
+  health(): IntakeStatus;
 }
 
 /** The SMTP front door: cheap checks in the hooks, 250 only after the spool commit. */
@@ -95,6 +98,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       throw new SmtpReplyError(552, 'Message exceeds fixed maximum message size');
     }
     if (result.kind === 'storage_failed') {
+      intakeHealth.failed(result.error);
       logger.error({ event: 'smtp.spool_failed', sessionId: session.id, bytes: result.sizeBytes, ms, err: result.error }, 'could not store message');
       deps.metrics.refused.labels('451').inc();
       throw new SmtpReplyError(451, 'Local error in processing, please try again later');
@@ -103,12 +107,14 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       { event: 'message.queued', sessionId: session.id, inboundId: result.inboundId, bytes: result.sizeBytes, rcpts: envelope.rcptTo.length, ms },
       'message stored',
     );
+    intakeHealth.stored();
     deps.metrics.received.inc();
     deps.onStored(result.inboundId);
     return `Message queued as ${result.inboundId}`;
   }
 
   const batcher = createSpoolBatcher(deps.db);
+  const intakeHealth = createIntakeHealth();
   const server = new SMTPServer(options);
   server.on('error', (err) => logger.warn({ event: 'smtp.error', err }, 'smtp server error'));
 
@@ -123,5 +129,6 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
         });
       }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
+    health: () => intakeHealth.status(),
   };
 }

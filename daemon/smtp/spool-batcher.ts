@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { insertInboundBatch, type Envelope } from '../../db/inbound.js';
+import { withDeadline } from '../deadline.js';
 
 export interface SpoolBatcherOptions {
   /** Batches being written at once; a new batch starts whenever fewer are in flight. @defaultValue 2 */
@@ -8,6 +9,11 @@ export interface SpoolBatcherOptions {
   maxRows?: number;
   /** @defaultValue 4 MiB */
   maxBytes?: number;
+  /**
+   * A batch not committed by then is failed (its senders get 451) and its slot freed, so that one
+   * write stuck on a dead connection never holds up the messages behind it. @defaultValue 8 s
+   */
+  deadlineMs?: number;
 }
 
 interface Pending {
@@ -27,6 +33,7 @@ export function createSpoolBatcher(db: Db, options: SpoolBatcherOptions = {}) {
   const maxInFlight = options.maxInFlight ?? 2;
   const maxRows = options.maxRows ?? 200;
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  const deadlineMs = options.deadlineMs ?? 8_000;
   const pending: Pending[] = [];
   let inFlight = 0;
 
@@ -40,7 +47,9 @@ export function createSpoolBatcher(db: Db, options: SpoolBatcherOptions = {}) {
       }
       const batch = pending.splice(0, count);
       inFlight += 1;
-      insertInboundBatch(db, batch)
+      withDeadline(insertInboundBatch(db, batch), deadlineMs, () => {
+        throw new Error(`the spool batch did not commit within ${deadlineMs} ms`);
+      })
         .then(
           (ids) => batch.forEach((item, i) => item.resolve(ids[i]!)),
           (err: unknown) => batch.forEach((item) => item.reject(err)),

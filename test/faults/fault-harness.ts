@@ -370,6 +370,31 @@ export async function assertEveryAcceptedMailStoredOnce(db: Db, load: LoadResult
 }
 
 /**
+ * The intake half of the no-loss check, without waiting for processing: every mail that got 250
+ * is the spool row its 250 named, byte-exact, and no other row holds the same bytes (each mail of
+ * a load is unique, so a second row would be a second copy).
+ */
+export async function assertEveryAcceptedMailSpooledOnce(db: Db, load: LoadResult): Promise<{ spooled: number }> {
+  const accepted = load.accepted();
+  const shas = accepted.map((mail) => sha256(mail.raw));
+  const rows = await db
+    .select({ id: inboundMessages.id, sha256: inboundMessages.sha256, sizeBytes: inboundMessages.sizeBytes, state: inboundMessages.state })
+    .from(inboundMessages)
+    .where(inArray(inboundMessages.sha256, shas));
+  const bySha = new Map<string, typeof rows>();
+  for (const row of rows) bySha.set(row.sha256, [...(bySha.get(row.sha256) ?? []), row]);
+  const problems: string[] = [];
+  accepted.forEach((mail, i) => {
+    const copies = bySha.get(shas[i]!) ?? [];
+    if (copies.length !== 1) problems.push(`mail ${mail.index} (spool ${mail.spoolId}): ${copies.length} spool rows hold its bytes`);
+    else if (copies[0]!.id !== mail.spoolId) problems.push(`mail ${mail.index}: its 250 named spool ${mail.spoolId}, its bytes are in ${copies[0]!.id}`);
+    else if (copies[0]!.sizeBytes !== mail.raw.length || copies[0]!.state === 'receiving') problems.push(`mail ${mail.index}: spool row ${mail.spoolId} is ${copies[0]!.state} with ${copies[0]!.sizeBytes} bytes`);
+  });
+  expect(problems.slice(0, 20), `${problems.length} problem(s)`).toEqual([]);
+  return { spooled: accepted.length };
+}
+
+/**
  * No daemon life ended in the fatal handler (unhandled rejection or uncaught exception), began
  * shutting down without a signal from the test, or exited on its own.
  */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { postgresClientOf } from '../../db/binary-copy.js';
+import { copyRunnerOf } from '../../db/binary-copy.js';
 import { eq } from 'drizzle-orm';
 import { appendInboundChunk, beginChunkedInbound, finishChunkedInbound, insertInboundBatch, loadInboundRaw } from '../../db/inbound.js';
 import { inboundMessages } from '../../db/schema.js';
@@ -29,7 +29,7 @@ const getInbound = async (_db: unknown, id: number) => (await t.db.select().from
 
 describe('spool storage', () => {
   it('uses binary COPY exactly when the database is PostgreSQL', () => {
-    expect(postgresClientOf(t.db) !== null).toBe(realMode);
+    expect(copyRunnerOf(t.db) !== null).toBe(realMode);
   });
 
   it('stores a batch of messages with their envelopes and exact bytes, ids in order', async () => {
