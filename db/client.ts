@@ -43,6 +43,10 @@ function connectionOptions(applicationName: string) {
     idle_timeout: 60,
     onnotice: () => {},
     connection: { application_name: applicationName },
+    // No array-type fetch on connect: postgres.js 3.4 runs it as a promise nobody handles, so a
+    // connection the server ends during it is an unhandled rejection, fatal to the daemon.
+    // drizzle parses array columns from their text form itself.
+    fetch_types: false,
     // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
     ...({ socket: connectWithoutNagle } as object),
   };
@@ -54,9 +58,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const url = options.url;
     const client = postgres(url, { ...connectionOptions('mailroom'), max: options.poolSize ?? 10 });
     const copyConnections = createCopyConnections({
-      // No type fetch on connect: COPY needs no array types, and postgres.js 3.4 runs that fetch as
-      // a promise nobody handles, so a connection killed during it would be an unhandled rejection.
-      open: () => postgres(url, { ...connectionOptions('mailroom-copy'), max: 1, fetch_types: false }),
+      open: () => postgres(url, { ...connectionOptions('mailroom-copy'), max: 1 }),
       size: options.copyConnections ?? 4,
       deadlineMs: COPY_DEADLINE_MS,
     });

@@ -35,6 +35,9 @@ describe('ordinary mixed load on the production stack', () => {
   for (const scenario of SCENARIOS) {
     it(`${scenario.name}, ${scenario.runs} run(s) in a row: no 451, no spool failure, no failed job, no crash, every acknowledged mail stored once`, async () => {
       const life = h.daemon ?? (await h.start());
+      // a daemon that dies ends the run at once instead of at the client's deadline
+      const died = new AbortController();
+      life.child.once('exit', () => died.abort());
       for (let run = 1; run <= scenario.runs; run++) {
         const linesBefore = life.logLines.length;
         const load = await runLoad({
@@ -44,6 +47,7 @@ describe('ordinary mixed load on the production stack', () => {
           mailsPerConnection: scenario.perSession,
           deadlineMs: 120_000,
           retryPauseMs: 200,
+          signal: died.signal,
           build: (index, ids) => mixedMessage(index, ids, index % scenario.largeEvery === scenario.largeEvery - 1 ? scenario.largeBytes : 5 * 1024),
         });
         const report = await h.withDb((db) => assertEveryAcceptedMailSpooledOnce(db, load));
