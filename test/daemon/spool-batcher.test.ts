@@ -43,4 +43,26 @@ describe('group commit of small messages', () => {
     await database.db.execute(sql`drop trigger spool_fail on inbound_messages`);
     expect(await batcher.insert(envelope(4), Buffer.from('d'), 'ok')).toBeGreaterThan(0);
   });
+
+  it('answers the messages of a batch that does not commit in time, frees its slot, and writes the next one once storage moves again', async () => {
+    const batcher = createSpoolBatcher(database.db, { maxInFlight: 1, deadlineMs: 300 });
+    // PGlite runs one transaction at a time: while this one stays open, every write waits, as on a connection that stopped answering
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const blocking = database.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1`);
+      await held;
+    });
+    const started = Date.now();
+    const stuck = [batcher.insert(envelope(5), Buffer.from('e'), 'ok'), batcher.insert(envelope(6), Buffer.from('f'), 'ok')];
+    const settled = await Promise.allSettled(stuck);
+    expect(settled.map((s) => (s.status === 'rejected' ? String(s.reason) : 'stored'))).toEqual([
+      'Error: the spool batch did not commit within 300 ms',
+      'Error: the spool batch did not commit within 300 ms',
+    ]);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    release();
+    await blocking;
+    expect(await batcher.insert(envelope(7), Buffer.from('g'), 'ok')).toBeGreaterThan(0);
+  });
 });
