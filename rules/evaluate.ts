@@ -2,6 +2,7 @@ import { clipText, MAX_SCAN_CHARS, type CheckInput } from './checks/check-input.
 import { matchAttachments } from './checks/attachment.js';
 import { detectField } from './checks/detect.js';
 import { findKeyword, foldText } from './checks/keywords.js';
+import { findLabelledAnswers } from './checks/labelled.js';
 import { countCharacters } from './checks/min-length.js';
 import { compileRegex } from './compile-regex.js';
 import { localize } from './localize.js';
@@ -31,9 +32,13 @@ export function evaluateRules(message: RuleMessage, ticket: TicketFacts, ruleSet
   const categoryId = ticket.isNew ? (category?.id ?? null) : ticket.category;
   const slaHours = ticket.isNew ? (category?.sla_hours ?? null) : null;
 
+  // What the customer wrote under a field's label is that field's value, whatever the detector
+  // would make of it: "Cómo: creé el envío y pulsé Enviar" answers "cómo", steps numbered or not.
+  const labelled = findLabelledAnswers(ruleSet.fields, redactedVisibleText);
   const found: Record<string, FoundField> = {};
   for (const field of ruleSet.fields) {
-    const detected = detectField(field.detect, input);
+    const answer = labelled.get(field.id);
+    const detected = answer ? { value: answer.value } : detectField(field.detect, input);
     if (detected) found[field.id] = detected;
   }
   const fields = { ...ticket.fields, ...found };

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { normalizeLabel } from './checks/label-text.js';
 import { TEMPLATE_VARIABLES, templateProblems } from './templates/template.js';
 
 /**
@@ -78,6 +79,11 @@ export const conditionSchema = z.strictObject({
 export const fieldSchema = z.strictObject({
   id: slug,
   label: localized,
+  /**
+   * Other names customers give the field, per language. A line `<label or alias>: <value>` (or
+   * the label alone on a line, the value on the next) gives the field, in any language of the file.
+   */
+  aliases: z.record(language, z.array(z.string().min(1).max(60)).min(1)).optional(),
   /** What to give and where to find it, e.g. "top left of your account page". */
   hint: localized.optional(),
   detect: detectorSchema,
@@ -237,6 +243,19 @@ function checkReferences(value: RuleSetInput, ctx: z.RefinementCtx): void {
   value.fields.forEach((field, i) => {
     if (fieldIds.has(field.id)) issue(['fields', i, 'id'], `duplicate field id "${field.id}"`);
     fieldIds.add(field.id);
+  });
+  const labelOwners = new Map<string, string>();
+  value.fields.forEach((field, i) => {
+    const names: Array<[Array<string | number>, string]> = [
+      ...Object.entries(field.label).map(([lang, text]): [Array<string | number>, string] => [['fields', i, 'label', lang], text]),
+      ...Object.entries(field.aliases ?? {}).flatMap(([lang, list]) => list.map((text, j): [Array<string | number>, string] => [['fields', i, 'aliases', lang, j], text])),
+    ];
+    for (const [path, text] of names) {
+      const key = normalizeLabel(text);
+      const owner = labelOwners.get(key);
+      if (owner !== undefined && owner !== field.id) issue(path, `"${text}" already names field "${owner}": a labelled answer could not tell them apart`);
+      else labelOwners.set(key, field.id);
+    }
   });
   const categoryIds = new Set<string>();
   value.categories.forEach((category, i) => {

@@ -2,16 +2,9 @@ import { RE2JS } from 're2js';
 import { execShortMatch } from '../compile-regex.js';
 import type { FoundField } from '../verdict.js';
 import type { CheckInput } from './check-input.js';
+import { foldText } from './fold-text.js';
 
-/**
- * Folds text for matching that ignores case and accents: "Envíos", "ENVIOS" and "envios" are
- * the same word, and so are "año" and "ano" (customers often type without accents, so ñ is
- * treated as n like every other accented letter).
- */
-export function foldText(text: string): string {
-  // Lower case first: some capitals lower-case to a letter plus a combining mark ("İ" → "i̇").
-  return text.toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '');
-}
+export { foldText };
 
 interface KeywordPattern {
   source: string;

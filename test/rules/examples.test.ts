@@ -142,7 +142,7 @@ describe('soporte.es.yaml', () => {
     ['subcuenta 7890', '7890'],
     ['Subcuenta nº 3', '3'],
     ['No uso subcuentas', 'No uso subcuentas'],
-    ['subcuenta: ninguna', 'subcuenta: ninguna'],
+    ['subcuenta: ninguna', 'ninguna'], // a labelled answer: the value as written,
     ['cuenta 123456', undefined],
   ])('reads "%s" as sub-account %s', (visibleText, value) => {
     const { verdict } = conversation(SPANISH)({ subject: 'Consulta', visibleText });
@@ -167,8 +167,9 @@ describe('soporte.es.yaml', () => {
     });
     expect(verdict.category?.id).toBe('diseno');
     expect(verdict.found).toMatchObject({ funcionalidad: { value: 'email' }, envio_o_plantilla: { value: 'Rebajas de marzo' }, capturas: { value: 'captura.PNG' } });
-    expect(verdict.missing.map((item) => item.id)).toEqual(['cuando', 'donde', 'como', 'subcuenta', 'cliente_correo', 'origen_html']);
-    expect(reply!.body).toContain('- el programa de correo y el dispositivo: con qué programa');
+    expect(verdict.missing.map((item) => item.id)).toEqual(['cuando', 'donde', 'como', 'subcuenta', 'cliente_correo', 'dispositivo', 'origen_html']);
+    expect(reply!.body).toContain('- el programa de correo: con qué programa');
+    expect(reply!.body).toContain('- el dispositivo: en qué dispositivo');
   });
 
   it('does not ask a design mail about the mail client when nothing looks wrong', () => {
@@ -234,10 +235,10 @@ describe('support.en.yaml', () => {
     expect(first.verdict.category).toEqual({ id: 'technical', label: 'Technical' });
     expect(first.verdict.responseTime).toBe('24–48 hours');
     expect(first.verdict.found).toMatchObject({ project: { value: 'https://shop.example.net' }, error_message: { value: 'Uncaught TypeError: e is undefined' } });
-    expect(first.verdict.missing.map((item) => item.id)).toEqual(['steps', 'browser_device']);
+    expect(first.verdict.missing.map((item) => item.id)).toEqual(['steps', 'browser', 'device']);
     expect(first.reply!.subject).toBe('We received your request: Chat widget not loading [#1042]');
     expect(first.reply!.body).toContain('We will get back to you within 24–48 hours.');
-    expect(listedItems(first.reply!.body).map((line) => line.split(':')[0])).toEqual(['- steps to reproduce', '- browser and device']);
+    expect(listedItems(first.reply!.body).map((line) => line.split(':')[0])).toEqual(['- steps to reproduce', '- browser', '- device']);
 
     const second = say({ subject: 'Re: Chat widget not loading', visibleText: 'Steps:\n1. open the home page\n2. click the chat bubble\nChrome 122 on Windows 11.' });
     expect(second.verdict.missing).toEqual([]);
