@@ -2,6 +2,8 @@ import type { Action, Mailbox, RuleSet, TicketStatusName } from './schema.js';
 import type { Plan, TicketState, Verdict } from './verdict.js';
 
 export const AWAITING_DETAILS_TAG = 'awaiting_details';
+/** Details are missing but nobody is asking the customer for them (limit reached, request withheld). */
+export const DETAILS_INCOMPLETE_TAG = 'details_incomplete';
 export const SENSITIVE_DATA_TAG = 'sensitive_data';
 
 /**
@@ -44,22 +46,26 @@ export function planTicketUpdate(verdict: Verdict, state: TicketState, ruleSet: 
   }
 
   if (verdict.missing.length > 0) {
-    setStatus('pending');
-    addTag(AWAITING_DETAILS_TAG);
     plan.events.push({ type: 'details.missing', data: { missing: verdict.missing.map((item) => item.id) } });
     if (state.detailRequests < ruleSet.auto_replies.max_detail_requests) {
+      // `pending` says the ticket waits on the customer: true only once the request has gone
+      // out, which the daemon confirms (planWithoutRequest when it could not).
+      setStatus('pending');
+      addTag(AWAITING_DETAILS_TAG);
+      removeTag(DETAILS_INCOMPLETE_TAG);
       plan.reply = acknowledges ? 'acknowledgement_missing_details' : 'missing_details';
-    } else {
-      // Asked often enough: stop nagging, an agent takes it from here. A new ticket (possible
-      // with max_detail_requests 0) still gets its acknowledgement.
-      plan.reply = acknowledges ? 'acknowledgement' : null;
-      plan.events.push({ type: 'details.request_limit', data: { requests: state.detailRequests } });
+      return plan;
     }
-    return plan;
+    // Asked often enough: stop asking, an agent takes it from here. A new ticket (possible with
+    // max_detail_requests 0) still gets its acknowledgement.
+    plan.reply = acknowledges ? 'acknowledgement' : null;
+    plan.events.push({ type: 'details.request_limit', data: { requests: state.detailRequests } });
+    return notWaitingOnCustomer(plan, state, ruleSet, tags);
   }
 
-  if (tags.has(AWAITING_DETAILS_TAG)) {
+  if (tags.has(AWAITING_DETAILS_TAG) || tags.has(DETAILS_INCOMPLETE_TAG)) {
     removeTag(AWAITING_DETAILS_TAG);
+    removeTag(DETAILS_INCOMPLETE_TAG);
     setStatus('open');
     plan.events.push({ type: 'details.complete', data: {} });
   } else if (!state.isNew && REOPENED_BY_CUSTOMER.has(state.status)) {
@@ -67,6 +73,30 @@ export function planTicketUpdate(verdict: Verdict, state: TicketState, ruleSet: 
   }
   if (acknowledges) plan.reply = 'acknowledgement';
   return plan;
+}
+
+/**
+ * The plan for a message that misses details when no request for them goes out: the ticket does
+ * not wait on the customer. It is tagged `details_incomplete` for the agents; a new ticket stays
+ * `new`, one that was waiting on the customer goes to `status.on_customer_reply`.
+ */
+function notWaitingOnCustomer(plan: Plan, state: TicketState, ruleSet: RuleSet, tags: ReadonlySet<string>): Plan {
+  const addTags = plan.addTags.filter((tag) => tag !== AWAITING_DETAILS_TAG);
+  if (!tags.has(DETAILS_INCOMPLETE_TAG) && !addTags.includes(DETAILS_INCOMPLETE_TAG)) addTags.push(DETAILS_INCOMPLETE_TAG);
+  const removeTags = plan.removeTags.filter((tag) => tag !== DETAILS_INCOMPLETE_TAG);
+  if (tags.has(AWAITING_DETAILS_TAG) && !removeTags.includes(AWAITING_DETAILS_TAG)) removeTags.push(AWAITING_DETAILS_TAG);
+  const target = state.status === 'pending' ? ruleSet.status.on_customer_reply : state.status;
+  return { ...plan, addTags, removeTags, status: target === state.status ? null : target };
+}
+
+/**
+ * The plan once the daemon knows that the request for details it planned did not go out
+ * (suppressed address, the sender asked for no automatic replies, a rate limit): no `pending`,
+ * no `awaiting_details`; an event says why.
+ */
+export function planWithoutRequest(plan: Plan, state: TicketState, ruleSet: RuleSet, reason: string): Plan {
+  const withheld: Plan = { ...plan, reply: null, events: [...plan.events, { type: 'details.request_withheld', data: { reason } }] };
+  return notWaitingOnCustomer(withheld, state, ruleSet, new Set(state.tags));
 }
 
 /** The actions to run when a ticket enters `status` (`status.on_enter`), in file order. */

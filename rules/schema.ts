@@ -124,7 +124,14 @@ export const languageTemplatesSchema = z.strictObject({
   missing_details: templateSchema,
   /** A new ticket that also misses details gets this one mail, not two. */
   acknowledgement_missing_details: templateSchema,
+  /** Sent alone only when no other mail answers the message; otherwise `sensitive_notice` goes inside that mail. */
   sensitive_warning: templateSchema,
+  /**
+   * The warning about sensitive data as a paragraph of the one mail that answers the message: put
+   * `{{sensitive_notice}}` in the reply templates, or it is added at the end of the body. Without
+   * it, the body of `sensitive_warning` is used.
+   */
+  sensitive_notice: z.string().min(1).optional(),
   /** Named templates for `notify` actions. */
   notifications: z.record(slug, templateSchema).default({}),
   /** Words the templates use for the expected response time; `{hours}` is replaced. @defaultValue "{hours} h" */
@@ -296,6 +303,9 @@ function checkReferences(value: RuleSetInput, ctx: z.RefinementCtx): void {
       ['sensitive_warning', templates.sensitive_warning],
       ...Object.entries(templates.notifications).map(([name, t]): [string, { subject: string; body: string }] => [`notifications.${name}`, t]),
     ];
+    if (templates.sensitive_notice !== undefined) {
+      for (const problem of templateProblems(templates.sensitive_notice, TEMPLATE_VARIABLES)) issue(['templates', lang, 'sensitive_notice'], problem);
+    }
     for (const [name, template] of named) {
       for (const part of ['subject', 'body'] as const) {
         for (const problem of templateProblems(template[part], TEMPLATE_VARIABLES)) {

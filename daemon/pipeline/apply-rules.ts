@@ -6,12 +6,12 @@ import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
 import { evaluateRules, redactSensitive } from '../../rules/evaluate.js';
-import { planTicketUpdate } from '../../rules/plan.js';
-import { templateValuesFor } from '../../rules/templates/render-reply.js';
+import { planTicketUpdate, planWithoutRequest } from '../../rules/plan.js';
+import { sensitiveNotice, templateValuesFor } from '../../rules/templates/render-reply.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { FoundField, Plan, Verdict } from '../../rules/verdict.js';
 import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
-import { changeStatus, updateTags } from './ticket-status.js';
+import { changeStatus, enterStatus, updateTags } from './ticket-status.js';
 
 export interface Evaluation {
   verdict: Verdict;
@@ -77,7 +77,12 @@ export async function applyEvaluation(
   /** The envelope sender (MAIL FROM): where to answer a mail with neither Reply-To nor From. */
   envelopeFrom: string,
 ): Promise<number[]> {
-  const { verdict, plan } = evaluation;
+  const { verdict } = evaluation;
+  let plan = evaluation.plan;
+  const inReplyTo = message.messageId;
+  const references = [...message.references, ...(message.messageId ? [message.messageId] : [])];
+  const cause = { automation, inReplyTo, references };
+  const deliveryIds: number[] = [];
   await tx
     .update(tickets)
     .set({
@@ -92,18 +97,13 @@ export async function applyEvaluation(
   if (found.length > 0) {
     await addTicketEvent(tx, ticket.id, 'fields.found', { fields: Object.fromEntries(found.map(([id, f]) => [id, f.value])) }, articleId);
   }
-  for (const event of plan.events) await addTicketEvent(tx, ticket.id, event.type, event.data, articleId);
-  await updateTags(tx, ticket, plan.addTags, plan.removeTags);
-
-  const inReplyTo = message.messageId;
-  const references = [...message.references, ...(message.messageId ? [message.messageId] : [])];
-  const cause = { automation, inReplyTo, references };
-  const deliveryIds: number[] = [];
-  if (plan.status) {
-    const reason = verdict.missing.length > 0 ? 'awaiting_details' : plan.removeTags.includes('awaiting_details') ? 'details_complete' : 'customer_reply';
-    deliveryIds.push(...(await changeStatus(tx, ctx, ticket, mailbox, plan.status, reason, cause)));
+  const stateBefore = { isNew, status: ticket.status, tags: ticket.tags, detailRequests: ticket.detailRequests };
+  if (isNew) {
+    // Creation is entering the first status: its on-enter actions run like any other's.
+    deliveryIds.push(...(await enterStatus(tx, ctx, ticket, mailbox, ticket.status, cause)));
   }
 
+  // The mail first: whether a request for details went out decides whether the ticket waits on the customer.
   // Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for automatic replies).
   const recipient = (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null;
   const values = {
@@ -117,21 +117,37 @@ export async function applyEvaluation(
     mailbox_name: mailbox.name,
     mailbox_address: mailbox.address,
   };
-  const send = async (kind: 'acknowledgement' | 'missing_details' | 'acknowledgement_missing_details' | 'sensitive_warning') =>
-    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, automation, values, inReplyTo, references });
+  const send = async (kind: 'acknowledgement' | 'missing_details' | 'acknowledgement_missing_details' | 'sensitive_warning', extra: Partial<typeof values> = {}) =>
+    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, automation, values: { ...values, ...extra }, inReplyTo, references });
+  // One mail answers the message: a warning about sensitive data goes inside the reply, and
+  // travels alone only when no reply goes out.
+  let warned = false;
   if (plan.reply) {
-    const id = await send(plan.reply);
-    if (id !== null) {
-      deliveryIds.push(id);
-      if (plan.reply !== 'acknowledgement') {
+    const notice = plan.sensitiveWarning ? sensitiveNotice(ctx.ruleSet, mailbox, values) : '';
+    const queued = await send(plan.reply, notice ? { sensitive_notice: notice } : {});
+    const asksForDetails = plan.reply !== 'acknowledgement';
+    if (queued.deliveryId !== null) {
+      deliveryIds.push(queued.deliveryId);
+      warned = notice !== '';
+      if (asksForDetails) {
         ticket.detailRequests += 1;
         await tx.update(tickets).set({ detailRequests: ticket.detailRequests }).where(eq(tickets.id, ticket.id));
       }
+    } else if (asksForDetails) {
+      plan = planWithoutRequest(plan, stateBefore, ctx.ruleSet, queued.withheld);
     }
   }
-  if (plan.sensitiveWarning) {
-    const id = await send('sensitive_warning');
-    if (id !== null) deliveryIds.push(id);
+  if (plan.sensitiveWarning && !warned) {
+    const queued = await send('sensitive_warning');
+    if (queued.deliveryId !== null) deliveryIds.push(queued.deliveryId);
+  }
+
+  for (const event of plan.events) await addTicketEvent(tx, ticket.id, event.type, event.data, articleId);
+  await updateTags(tx, ticket, plan.addTags, plan.removeTags);
+  if (plan.status) {
+    const complete = plan.events.some((event) => event.type === 'details.complete');
+    const reason = verdict.missing.length === 0 ? (complete ? 'details_complete' : 'customer_reply') : plan.status === 'pending' ? 'awaiting_details' : 'details_incomplete';
+    deliveryIds.push(...(await changeStatus(tx, ctx, ticket, mailbox, plan.status, reason, cause)));
   }
   return deliveryIds;
 }

@@ -33,19 +33,19 @@ export interface AutomaticMailContext {
   metrics?: Metrics;
 }
 
-/**
- * Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not.
- * Returns the delivery id to enqueue after commit, or null when withheld.
- */
-export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail: AutomaticMail): Promise<number | null> {
+/** The delivery to enqueue after commit, or why the mail was withheld. */
+export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: null; withheld: string };
+
+/** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */
+export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail: AutomaticMail): Promise<QueuedMail> {
   const kindName = typeof mail.template === 'string' ? mail.template : `notification:${mail.template.notification}`;
-  const withhold = async (reason: string, detail?: string): Promise<null> => {
+  const withhold = async (reason: string, detail?: string): Promise<QueuedMail> => {
     ctx.metrics?.autoRepliesWithheld.labels(reason).inc();
     await addTicketEvent(tx, mail.ticket.id, 'auto_reply.withheld', { kind: kindName, reason, ...(detail ? { detail } : {}), to: mail.recipient });
-    return null;
+    return { deliveryId: null, withheld: reason };
   };
   // A rule set with no templates for this language has automatic mail turned off: nothing to record.
-  if (!ctx.ruleSet.templates[mail.mailbox.language]) return null;
+  if (!ctx.ruleSet.templates[mail.mailbox.language]) return { deliveryId: null, withheld: 'no_templates' };
   const rendered = renderReply(mail.template, ctx.ruleSet, mail.mailbox, { ...mail.values, ticket_number: String(mail.ticket.number) });
   if (!rendered) return withhold('no_template', `no "${kindName}" template for language "${mail.mailbox.language}"`);
   const recipient = mail.recipient?.toLowerCase() ?? null;
@@ -68,7 +68,7 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
-  return createDelivery(tx, ctx.secret, {
+  const deliveryId = await createDelivery(tx, ctx.secret, {
     ticket: mail.ticket,
     mailbox: mail.mailbox,
     kind: mail.kind,
@@ -78,4 +78,5 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
     inReplyTo: mail.inReplyTo,
     references: mail.references,
   });
+  return { deliveryId, withheld: null };
 }

@@ -39,13 +39,28 @@ export async function changeStatus(
   await tx.update(tickets).set({ status: to, updatedAt: new Date() }).where(eq(tickets.id, ticket.id));
   ticket.status = to;
   await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason });
+  return enterStatus(tx, ctx, ticket, mailbox, to, cause);
+}
+
+/**
+ * Runs the rules' actions for entering a status (tags, notifications): on a change of status, and
+ * for a new ticket's first status. Returns delivery ids to enqueue after commit.
+ */
+export async function enterStatus(
+  tx: Db,
+  ctx: AutomaticMailContext,
+  ticket: TicketRow,
+  mailbox: Mailbox,
+  to: TicketStatus,
+  cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
+): Promise<number[]> {
   const deliveryIds: number[] = [];
   for (const action of actionsOnEnter(ctx.ruleSet, to)) {
     if ('add_tag' in action) await updateTags(tx, ticket, [action.add_tag], []);
     else if ('remove_tag' in action) await updateTags(tx, ticket, [], [action.remove_tag]);
     else {
       const recipient = action.notify === 'requester' ? await requesterAddress(tx, ticket) : action.notify;
-      const id = await queueAutomaticMail(tx, ctx, {
+      const { deliveryId } = await queueAutomaticMail(tx, ctx, {
         ticket,
         mailbox,
         kind: 'notification',
@@ -56,7 +71,7 @@ export async function changeStatus(
         inReplyTo: cause.inReplyTo,
         references: cause.references,
       });
-      if (id !== null) deliveryIds.push(id);
+      if (deliveryId !== null) deliveryIds.push(deliveryId);
     }
   }
   return deliveryIds;

@@ -33,7 +33,24 @@ export function renderReply(
   const rendered = renderTemplate(template.subject, all, 'header');
   const token = `[#${values.ticket_number.replace(HEADER_UNSAFE, '')}]`;
   const subject = rendered.includes(token) ? rendered : `${token} ${rendered}`.trim();
-  return { subject, body: renderTemplate(template.body, all, 'body') };
+  let body = renderTemplate(template.body, all, 'body');
+  // A warning that is due travels in this mail; a template that does not place it gets it at the end.
+  if (values.sensitive_notice && !/\{\{\s*[#^]?\s*sensitive_notice\s*\}\}/.test(template.body)) {
+    body = `${body.trimEnd()}\n\n${values.sensitive_notice.trim()}\n`;
+  }
+  return { subject, body };
+}
+
+/**
+ * The warning about sensitive data for the mail that answers the message: the language's
+ * `sensitive_notice`, else the body of its `sensitive_warning`; empty when there is nothing to warn about.
+ */
+export function sensitiveNotice(ruleSet: RuleSet, mailbox: Mailbox, values: ReplyValues): string {
+  if (!values.sensitive || values.sensitive.length === 0) return '';
+  const templates = Object.hasOwn(ruleSet.templates, mailbox.language) ? ruleSet.templates[mailbox.language] : undefined;
+  if (!templates) return '';
+  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values };
+  return renderTemplate(templates.sensitive_notice ?? templates.sensitive_warning.body, all, 'body').trim();
 }
 
 /** Facts about the ticket and the customer that a verdict does not carry. */

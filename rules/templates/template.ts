@@ -15,6 +15,8 @@ export const TEMPLATE_VARIABLES = {
   category: 'text',
   response_time: 'text',
   status: 'text',
+  /** The warning about sensitive data in the message, when the mail that answers it carries one. */
+  sensitive_notice: 'text',
   missing: ['label', 'hint'],
   sensitive: ['label'],
 } as const satisfies Record<string, 'text' | readonly string[]>;

@@ -165,12 +165,17 @@ describe('asking for missing details', () => {
     expect(mail!.message.subject).toBe(`[#${ticket.number}] Hemos recibido su solicitud: Hola Bcc: victim@evil.example X-Injected: yes`);
   });
 
-  it('redacts a password, warns the customer and tags the ticket', async () => {
+  it('redacts a password, warns the customer inside the one mail that answers, and tags the ticket', async () => {
     const row = await deliver({ from: 'pepe@cliente.es', subject: 'No puedo entrar', body: 'Mi cuenta 5551234 falla desde ayer. Contraseña: hunter2secret' });
     const ticket = await ticketOfInbound(t, row);
-    const mails = await mailsTo('pepe@cliente.es', 2);
+    await mailsTo('pepe@cliente.es', 1);
     await settle();
-    expect(mails.map((m) => m.message.subject)).toEqual(expect.arrayContaining([`[#${ticket.number}] No nos envíe contraseñas`]));
+    const mails = await mailsTo('pepe@cliente.es');
+    // one mail: the acknowledgement with its request for details, the warning as its last paragraph
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.message.subject).not.toContain('No nos envíe');
+    expect(mails[0]!.message.text).toMatch(/Por su seguridad, nunca nos envíe contraseñas\. Lo hemos borrado\.\s*$/);
+    expect(mails[0]!.message.text).not.toContain('hunter2secret');
     const detail = await ticketDetail(t, ticket.id);
     expect(detail.ticket.tags).toContain('sensitive_data');
     const inbound = detail.articles.find((a) => a.direction === 'inbound')!;

@@ -98,11 +98,14 @@ describe('planTicketUpdate', () => {
       plan({ reply: 'missing_details', events: [{ type: 'details.missing', data: { missing: ['cuenta'] } }] }),
     ],
     [
-      'stops asking once the request limit is reached',
+      'stops asking once the request limit is reached: the ticket no longer waits on the customer',
       verdict({ missing: ['cuenta'] }),
       reply('pending', ['awaiting_details'], 2),
       ACK,
       plan({
+        status: 'open',
+        addTags: ['details_incomplete'],
+        removeTags: ['awaiting_details'],
         events: [
           { type: 'details.missing', data: { missing: ['cuenta'] } },
           { type: 'details.request_limit', data: { requests: 2 } },
@@ -154,8 +157,7 @@ describe('planTicketUpdate', () => {
     const noRequests = load('mailboxes:\n  - address: a@example.com\n    name: A\nauto_replies:\n  max_detail_requests: 0\n');
     expect(planTicketUpdate(verdict({ missing: ['cuenta'] }), NEW, noRequests, noRequests.mailboxes[0]!)).toEqual(
       plan({
-        status: 'pending',
-        addTags: ['awaiting_details'],
+        addTags: ['details_incomplete'],
         reply: 'acknowledgement',
         events: [
           { type: 'details.missing', data: { missing: ['cuenta'] } },

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_RULES_FILE } from '../../daemon/config.js';
+import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
+import { queuedId } from '../helpers/smtp-client.js';
+import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
+import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+/*
+ * Conversations as customers write them, through the real daemon with the shipped examples: the
+ * customer answers in the form the guidelines ask for and is not asked again; a ticket waits on
+ * the customer only when a request actually went out; one mail answers one message.
+ */
+const SPANISH = readFileSync(DEFAULT_RULES_FILE, 'utf8');
+const ENGLISH = readFileSync(new URL('../../examples/support.en.yaml', import.meta.url), 'utf8');
+
+/** The Spanish example with a few settings changed, as an admin would edit it. */
+function spanishWith(edit: (rules: Record<string, any>) => void): string {
+  const rules = parse(SPANISH) as Record<string, any>;
+  edit(rules);
+  return stringify(rules);
+}
+
+let sink: SmtpSink;
+const apps: TestApp[] = [];
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  for (const app of apps) await app.close();
+  await sink?.close();
+});
+
+async function startWith(rules: string): Promise<TestApp> {
+  const app = await startTestApp({ rules, env: { MAILROOM_SMTP_RELAY: sink.url } });
+  apps.push(app);
+  return app;
+}
+
+let customer = 0;
+/** A new customer address for each test, so rate limits of one never touch another. */
+const newCustomer = (name: string) => `${name}.${++customer}@cliente.es`;
+
+async function write(t: TestApp, from: string, mail: { subject: string; body: string; to?: string; inReplyTo?: string; headers?: Record<string, string> }) {
+  const to = mail.to ?? 'soporte@example.com';
+  const sent = await t.send({ from, to: [to] }, rawMessage({ from, to, subject: mail.subject, body: mail.body, inReplyTo: mail.inReplyTo, headers: mail.headers }));
+  const row = await waitForInbound(t, queuedId(sent));
+  return ticketOfInbound(t, row);
+}
+
+const mailsTo = (address: string) => sink.mails.filter((m) => m.rcptTo.includes(address));
+async function nthMailTo(address: string, n: number): Promise<CaughtMail> {
+  await waitFor(() => mailsTo(address).length >= n, `${n} mail(s) to ${address}`);
+  return mailsTo(address)[n - 1]!;
+}
+const askedFor = (mail: CaughtMail) => [...mail.message.text.matchAll(/^- ([^:\n]+):/gm)].map((m) => m[1]);
+
+describe('the Spanish example, as customers answer', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startWith(SPANISH);
+  });
+
+  it.each([
+    [
+      'one line per label',
+      [
+        'Qué ocurre: desde la campaña de primavera ningún contacto de la lista Clientes recibe los correos.',
+        'Cuándo: desde el lunes.',
+        'Dónde: Campañas > Email > Informes.',
+        'Cómo: creé el envío, seleccioné la lista Clientes y pulsé Enviar.',
+        'Cuenta: 123456',
+        'Subcuenta: 7890',
+      ].join('\n'),
+    ],
+    [
+      'each label on its own line, the answer below it',
+      ['Qué pasa', 'no les llega nada a los contactos', '', 'Cuándo', 'el lunes por la mañana', '', 'Sección', 'Informes', '', 'Pasos', 'creé el envío y pulsé Enviar', '', 'Nº de cuenta', '123456', '', 'Subcuenta', 'ninguna'].join('\n'),
+    ],
+  ])('takes answers written under the labels it asked for (%s) and does not ask again', async (_form, answer) => {
+    const ana = newCustomer('ana');
+    const ticket = await write(t, ana, { subject: 'No me llegan los envíos', body: 'no me llegan los envíos' });
+    const request = await nthMailTo(ana, 1);
+    expect(askedFor(request)).toEqual(['qué ocurre', 'cuándo empezó', 'dónde ocurre', 'cómo ocurre', 'el número de cuenta', 'el número de subcuenta']);
+    expect((await ticketDetail(t, ticket.id)).ticket.status).toBe('pending');
+
+    await write(t, ana, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: answer });
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.missingFields).toEqual([]);
+    expect(detail.ticket.status).toBe('open');
+    expect(detail.ticket.tags).not.toContain('awaiting_details');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(ana)).toHaveLength(1);
+  });
+
+  it('asks for the device when only the mail client is given', async () => {
+    const luis = newCustomer('luis');
+    await write(t, luis, {
+      subject: 'La plantilla se ve mal',
+      body: 'Hola, el email de la campaña «Rebajas» se ve mal en Outlook: las columnas se descuadran desde ayer. Cuenta 55555, subcuenta 2.',
+    });
+    const asked = askedFor(await nthMailTo(luis, 1));
+    expect(asked).toContain('el dispositivo');
+    expect(asked).not.toContain('el programa de correo');
+  });
+
+  it('sends one mail to a customer who sent a password and left details out: the warning inside the request', async () => {
+    const pepe = newCustomer('pepe');
+    const ticket = await write(t, pepe, { subject: 'No puedo entrar', body: 'No puedo entrar. Mi contraseña: hunter2secret' });
+    const mail = await nthMailTo(pepe, 1);
+    await waitFor(async () => (await ticketDetail(t, ticket.id)).events.some((e) => e.type === 'sensitive.detected'), 'the sensitive event');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(pepe)).toHaveLength(1);
+    expect(askedFor(mail).length).toBeGreaterThan(0);
+    expect(mail.message.text).toContain('Importante: su mensaje contenía');
+    expect(mail.message.text).toContain('una contraseña');
+    expect(mail.message.text).not.toContain('hunter2secret');
+  });
+
+  it('does not make a ticket wait on a customer whose request for details was withheld', async () => {
+    const eva = newCustomer('eva');
+    const ticket = await write(t, eva, { subject: 'No me llegan los envíos', body: 'no me llegan los envíos', headers: { 'X-Auto-Response-Suppress': 'All' } });
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.status).toBe('new');
+    expect(detail.ticket.tags).toContain('details_incomplete');
+    expect(detail.ticket.tags).not.toContain('awaiting_details');
+    expect(detail.events.find((e) => e.type === 'details.request_withheld')?.data).toEqual({ reason: 'auto_response_suppress' });
+    expect(mailsTo(eva)).toHaveLength(0);
+  });
+});
+
+describe('the Spanish example, edited', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startWith(
+      spanishWith((rules) => {
+        rules.auto_replies = { ...rules.auto_replies, max_detail_requests: 1 };
+        rules.status = { ...rules.status, on_enter: { ...rules.status?.on_enter, new: [{ add_tag: 'sin_asignar' }] } };
+      }),
+    );
+  });
+
+  it('runs the actions of entering "new" when a ticket is created', async () => {
+    const rosa = newCustomer('rosa');
+    const ticket = await write(t, rosa, { subject: 'Duda', body: 'no me llegan los envíos' });
+    expect((await ticketDetail(t, ticket.id)).ticket.tags).toContain('sin_asignar');
+  });
+
+  it('after the last request leaves the ticket open for an agent, tagged, instead of pending forever', async () => {
+    const juan = newCustomer('juan');
+    const ticket = await write(t, juan, { subject: 'No me llegan los envíos', body: 'no me llegan los envíos' });
+    const request = await nthMailTo(juan, 1);
+    expect((await ticketDetail(t, ticket.id)).ticket.status).toBe('pending');
+    await write(t, juan, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: 'Cuenta: 123456' });
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.status).toBe('open');
+    expect(detail.ticket.tags).toContain('details_incomplete');
+    expect(detail.ticket.tags).not.toContain('awaiting_details');
+    expect(detail.events.some((e) => e.type === 'details.request_limit')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(juan)).toHaveLength(1);
+  });
+});
+
+describe('the English example, as customers answer', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startWith(ENGLISH);
+  });
+
+  it('takes "Steps: …" as the steps to reproduce and asks only for what is still missing', async () => {
+    const kim = newCustomer('kim');
+    await write(t, kim, {
+      to: 'support@example.com',
+      subject: 'Chat widget not loading',
+      body: 'The chat widget is not loading on https://shop.example.net.\nSteps: open the home page, wait ten seconds, the bubble never appears.\nBrowser: Chrome 122\nError: none in the console',
+    });
+    const asked = askedFor(await nthMailTo(kim, 1));
+    expect(asked).toEqual(['device']);
+  });
+});
