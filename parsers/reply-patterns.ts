@@ -29,8 +29,8 @@ export function isQuoteLine(line: string): boolean {
 // ---------------------------------------------------------------------------
 // Quote headers: "On <date>, <name> wrote:" and its translations.
 
-// Words that open a localised quote header (en, es, fr, de, nl, pl, da/no/sv, pt, it, cs, sk, id).
-const HEADER_START_RE = /^(?:On|El|Le|Am|Op|W dniu|Dnia|Den|Em|Il|Dne|Dňa|Pada|Po|På|Vào)\s/iu;
+// Words that open a localised quote header (en, es/ca, fr, de, nl, pl, da/no/sv, pt, it, cs, sk, id, gl).
+const HEADER_START_RE = /^(?:On|El|Le|Am|Op|W dniu|Dnia|Den|Em|Il|Dne|Dňa|Pada|Po|På|Vào|O|Às)\s/iu;
 
 // Verbs that end a header, optionally followed by a colon.
 const HEADER_END_VERBS = [
@@ -40,11 +40,15 @@ const HEADER_END_VERBS = [
   'написал', 'написала', 'написал\\(а\\)', 'написав', 'написала', 'napsal', 'napsal\\(a\\)',
   'napísal', 'kirjoitti', 'írta', 'yazdı', '작성', 'のメッセージ', '写道', '寫道', 'έγραψε',
   'menulis', 'napisao', 'napisala', 'a scris', 'rašė', 'đã viết', 'כתב', 'כתבה', 'كتب', 'sent',
+  // Catalan (Gmail, Apple Mail: "va escriure"; Thunderbird: "ha escrit"), Galician ("escribiu"),
+  // Basque (Gmail: "erabiltzaileak hau idatzi zuen"), Russian Thunderbird ("пишет").
+  'va escriure', 'ha escrit', 'escribiu', 'idatzi zuen', 'idatzi du', 'пишет',
 ];
 const HEADER_END_RE = new RegExp(`(?:^|[\\s>"'»)\\]])(?:${HEADER_END_VERBS.join('|')})\\s*[:：]?$`, 'iu');
 
 // Verbs that sit before the sender's name ("Am … schrieb Hans <h@x.de>:").
-const HEADER_MID_RE = /(?:^|\s)(?:schrieb|schreef|skrev|wrote|escribió|escreveu|написал|napisał)\s/iu;
+// Basque Thunderbird puts the date after the verb: "Ana(e)k idatzi zuen 2026/03/03 10:00(e)an:".
+const HEADER_MID_RE = /(?:^|\s)(?:schrieb|schreef|skrev|wrote|escribió|escreveu|написал|napisał|idatzi zuen|idatzi du)\s/iu;
 
 // A time, a four-digit year or a numeric date: what separates a header from prose.
 const DATEISH_RE = /\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/u;
@@ -113,21 +117,22 @@ export function splitSharedHeader(line: string): string | null {
 const FROM_LABELS = [
   'from', 'de', 'von', 'van', 'fra', 'från', 'da', 'od', 'от', 'від', 'feladó', 'kimden',
   'lähettäjä', 'afzender', 'remitente', 'expéditeur', '差出人', '发件人', '寄件者', '보낸 사람',
-  'mittente', 'avsändare', 'odesílatel',
+  'mittente', 'avsändare', 'odesílatel', 'nork',
 ];
 const DATE_LABELS = [
   'sent', 'date', 'envoyé', 'envoyé le', 'envoye', 'gesendet', 'datum', 'enviado', 'enviado el',
   'fecha', 'sendt', 'dato', 'skickat', 'verzonden', 'verstuurd', 'inviato', 'data', 'wysłano',
   'wysłane', 'отправлено', 'дата', 'enviada', 'lähetetty', 'elküldve', 'gönderildi', '送信日時',
-  '日付', '日期', '发送时间', 'odesláno',
+  '日付', '日期', '发送时间', 'odesláno', 'enviat', 'noiz',
 ];
 const SUBJECT_LABELS = [
   'subject', 'objet', 'betreff', 'asunto', 'emne', 'ämne', 'onderwerp', 'oggetto', 'temat', 'тема',
-  'assunto', 'aihe', 'tárgy', 'konu', '件名', '主题', 'předmět',
+  'assunto', 'aihe', 'tárgy', 'konu', '件名', '主题', 'předmět', 'assumpte', 'gaia',
 ];
 const OTHER_LABELS = [
   ...DATE_LABELS, ...SUBJECT_LABELS, 'to', 'cc', 'bcc', 'reply-to', 'à', 'a', 'an', 'para', 'til',
   'till', 'aan', 'do', 'кому', 'vastaanottaja', 'címzett', 'kime', '宛先', '收件人', 'komu',
+  'per a', 'nori',
 ];
 const FROM_SET = new Set(FROM_LABELS);
 const DATE_SET = new Set(DATE_LABELS);

@@ -95,6 +95,15 @@ describe('the Spanish example, as customers answer', () => {
     expect(mailsTo(ana)).toHaveLength(1);
   });
 
+  it('never counts a detail found only in quoted history (a Catalan Gmail header)', async () => {
+    const marta = newCustomer('marta');
+    const ticket = await write(t, marta, { subject: 'No em arriben els enviaments', body: 'no me llegan los envíos' });
+    const request = await nthMailTo(marta, 1);
+    const reply = ['Ara us ho envio.', '', `El dl., 3 de març 2026 a les 10:00, Soporte <soporte@example.com> va escriure:`, 'Cuenta: 123456', 'Subcuenta: 7890'].join('\n');
+    await write(t, marta, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: reply });
+    expect((await ticketDetail(t, ticket.id)).ticket.missingFields).toEqual(expect.arrayContaining(['cuenta', 'subcuenta']));
+  });
+
   it('asks for the device when only the mail client is given', async () => {
     const luis = newCustomer('luis');
     await write(t, luis, {

@@ -136,3 +136,56 @@ describe('extractVisibleReplyFromHtml', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('quote headers of the mail clients customers write with', () => {
+  // The clients' own localized strings (Gmail, Outlook, Apple Mail, Thunderbird, Windows Mail),
+  // in the languages of the support addresses: Spanish, Catalan, Galician, Basque, Portuguese,
+  // French, Italian, German, Russian, English, and addresses written as <mailto:…>.
+  const headers: Array<[string, string]> = [
+    ['gmail ca', 'El dl., 3 de març 2026 a les 10:00, Ana Pérez <ana@cliente.es> va escriure:'],
+    ['gmail gl', 'O luns, 3 de marzo de 2026, Ana Pérez <ana@cliente.es> escribiu:'],
+    ['gmail eu', '2026(e)ko mar. 3(a) (al.) 10:00(e)tan, Ana Pérez (<ana@cliente.es>) erabiltzaileak hau idatzi zuen:'],
+    ['gmail pt-BR', 'Em seg., 3 de mar. de 2026 às 10:00, Ana Pérez <ana@cliente.es> escreveu:'],
+    ['gmail pt-PT', 'Ana Pérez <ana@cliente.es> escreveu no dia segunda, 3/03/2026 à(s) 10:00:'],
+    ['gmail fr', 'Le lun. 3 mars 2026 à 10:00, Ana Pérez <ana@cliente.es> a écrit :'],
+    ['gmail it', 'Il giorno lun 3 mar 2026 alle ore 10:00 Ana Pérez <ana@cliente.es> ha scritto:'],
+    ['gmail de', 'Am Mo., 3. März 2026 um 10:00 Uhr schrieb Ana Pérez <ana@cliente.es>:'],
+    ['gmail ru', 'пн, 3 мар. 2026 г. в 10:00, Ana Pérez <ana@cliente.es>:'],
+    ['apple es', 'El 3 mar 2026, a las 10:00, Ana Pérez <ana@cliente.es> escribió:'],
+    ['apple fr', 'Le 3 mars 2026 à 10:00, Ana Pérez <ana@cliente.es> a écrit :'],
+    ['apple de', 'Am 03.03.2026 um 10:00 schrieb Ana Pérez <ana@cliente.es>:'],
+    ['apple it', 'Il giorno 3 mar 2026, alle ore 10:00, Ana Pérez <ana@cliente.es> ha scritto:'],
+    ['apple pt', 'Em 3 de mar. de 2026, à(s) 10:00, Ana Pérez <ana@cliente.es> escreveu:'],
+    ['apple ca', 'El 3 de març 2026, a les 10:00, Ana Pérez <ana@cliente.es> va escriure:'],
+    ['apple ru', '3 марта 2026 г., в 10:00, Ana Pérez <ana@cliente.es> написал(а):'],
+    ['tb de', 'Am 03.03.26 um 10:00 schrieb Ana Pérez:'],
+    ['tb fr', 'Le 03/03/2026 à 10:00, Ana Pérez a écrit :'],
+    ['tb es', 'El 3/3/26 a las 10:00, Ana Pérez escribió:'],
+    ['tb it', 'Il 03/03/26 10:00, Ana Pérez ha scritto:'],
+    ['tb pt', 'Às 10:00 de 03/03/2026, Ana Pérez escreveu:'],
+    ['tb ru', '03.03.2026 10:00, Ana Pérez пишет:'],
+    ['tb ca', 'El 3/3/26 a les 10:00, Ana Pérez ha escrit:'],
+    ['tb gl', 'O 03/03/26 ás 10:00, Ana Pérez escribiu:'],
+    ['tb eu', 'Ana Pérez(e)k idatzi zuen 2026/03/03 10:00(e)an:'],
+    ['mailto en', 'On Mon, Mar 3, 2026 at 10:00 AM Ana Pérez <mailto:ana@cliente.es> wrote:'],
+    ['mailto es', 'El lun, 3 mar 2026 a las 10:00, Ana Pérez <mailto:ana@cliente.es> escribió:'],
+    ['mailto nested', 'On Mon, Mar 3, 2026 at 10:00 AM Ana Pérez <ana@cliente.es<mailto:ana@cliente.es>> wrote:'],
+    ['outlook ca', 'De: Ana Pérez <ana@cliente.es>\nEnviat: dilluns, 3 de març de 2026 10:00\nPer a: soporte@example.com\nAssumpte: Re: envíos'],
+    ['outlook gl', 'De: Ana Pérez <ana@cliente.es>\nEnviado: luns, 3 de marzo de 2026 10:00\nPara: soporte@example.com\nAsunto: Re: envíos'],
+    ['outlook eu', 'Nork: Ana Pérez <ana@cliente.es>\nNoiz: astelehena, 2026(e)ko martxoaren 3(a) 10:00\nNori: soporte@example.com\nGaia: Re: envíos'],
+    ['outlook pt', 'De: Ana Pérez <ana@cliente.es>\nEnviado: segunda-feira, 3 de março de 2026 10:00\nPara: soporte@example.com\nAssunto: Re: envíos'],
+    ['outlook fr', 'De : Ana Pérez <ana@cliente.es>\nEnvoyé : lundi 3 mars 2026 10:00\nÀ : soporte@example.com\nObjet : Re: envíos'],
+    ['outlook it', 'Da: Ana Pérez <ana@cliente.es>\nInviato: lunedì 3 marzo 2026 10:00\nA: soporte@example.com\nOggetto: Re: envíos'],
+    ['outlook de', 'Von: Ana Pérez <ana@cliente.es>\nGesendet: Montag, 3. März 2026 10:00\nAn: soporte@example.com\nBetreff: AW: envíos'],
+    ['outlook ru', 'От: Ana Pérez <ana@cliente.es>\nОтправлено: 3 марта 2026 г. 10:00\nКому: soporte@example.com\nТема: RE: envíos'],
+    ['outlook new de', 'Von: Ana Pérez <ana@cliente.es>\nDatum: Montag, 3. März 2026 um 10:00\nAn: soporte@example.com\nBetreff: AW: envíos'],
+    ['winmail es', 'De: Soporte<mailto:soporte@example.com>\nEnviado: lunes, 3 de marzo de 2026 10:00\nPara: Ana Pérez<mailto:ana@cliente.es>\nAsunto: Re: envíos'],
+    ['winmail fr', 'De : Soporte<mailto:soporte@example.com>\nEnvoyé le :lundi 3 mars 2026 10:00\nÀ : Ana Pérez<mailto:ana@cliente.es>\nObjet :Re: envíos'],
+    ['winmail de', 'Von: Soporte<mailto:soporte@example.com>\nGesendet: Montag, 3. März 2026 10:00\nAn: Ana Pérez<mailto:ana@cliente.es>\nBetreff: AW: envíos'],
+    ['winmail ca', 'De: Soporte<mailto:soporte@example.com>\nData d\'enviament: dilluns, 3 de març de 2026 10:00\nA: Ana Pérez<mailto:ana@cliente.es>\nAssumpte: Re: envíos'],
+  ];
+  it.each(headers)('cuts the quoted history under %s', (_client, header) => {
+    const visible = extractVisibleReply(`Aquí tienen la cuenta.\n\n${header}\nCuenta: 999999\nCómo: texto citado\n`);
+    expect(visible).toBe('Aquí tienen la cuenta.');
+  });
+});
