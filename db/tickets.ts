@@ -49,6 +49,12 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
   return row!.id;
 }
 
+/** The ticket's requester: the address automatic mail goes to and the name it greets. */
+export async function findRequester(db: Db, ticket: Pick<TicketRow, 'requesterId'>): Promise<{ address: string; name: string } | null> {
+  const [row] = await db.select({ address: contacts.address, name: contacts.name }).from(contacts).where(eq(contacts.id, ticket.requesterId));
+  return row ?? null;
+}
+
 export async function createTicket(
   db: Db,
   values: { subject: string; mailbox: string; requesterId: number; category: string | null; linkedTicketId: number | null },

@@ -178,7 +178,7 @@ function checkLength(visibleText: string, ruleSet: RuleSet): Verdict['lengthProb
  * The category's own words for the language; else its SLA in the language's `hours` words;
  * else its words in another language; null without either.
  */
-function responseTimeText(category: Category, ruleSet: RuleSet, language: string): string | null {
+export function responseTimeText(category: Category, ruleSet: RuleSet, language: string): string | null {
   const base = language.split('-')[0] ?? language;
   const own = category.response_time?.[language] ?? category.response_time?.[base];
   if (own) return own;

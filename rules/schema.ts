@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { normalizeLabel } from './checks/label-text.js';
-import { TEMPLATE_VARIABLES, templateProblems } from './templates/template.js';
+import { templateProblems, variablesFor, type MailKindForTemplates } from './templates/template.js';
 
 /**
  * The admins' YAML file. Every object is strict so a typo in a key is an error, never a silent
@@ -296,22 +296,22 @@ function checkReferences(value: RuleSetInput, ctx: z.RefinementCtx): void {
     }
   });
   for (const [lang, templates] of Object.entries(value.templates)) {
-    const named: Array<[string, { subject: string; body: string }]> = [
-      ['acknowledgement', templates.acknowledgement],
-      ['missing_details', templates.missing_details],
-      ['acknowledgement_missing_details', templates.acknowledgement_missing_details],
-      ['sensitive_warning', templates.sensitive_warning],
-      ...Object.entries(templates.notifications).map(([name, t]): [string, { subject: string; body: string }] => [`notifications.${name}`, t]),
+    const named: Array<[string, { subject: string; body: string }, MailKindForTemplates]> = [
+      ['acknowledgement', templates.acknowledgement, 'reply'],
+      ['missing_details', templates.missing_details, 'reply'],
+      ['acknowledgement_missing_details', templates.acknowledgement_missing_details, 'reply'],
+      ['sensitive_warning', templates.sensitive_warning, 'sensitive_warning'],
+      ...Object.entries(templates.notifications).map(([name, t]): [string, { subject: string; body: string }, MailKindForTemplates] => [`notifications.${name}`, t, 'notification']),
     ];
-    if (templates.sensitive_notice !== undefined) {
-      for (const problem of templateProblems(templates.sensitive_notice, TEMPLATE_VARIABLES)) issue(['templates', lang, 'sensitive_notice'], problem);
-    }
-    for (const [name, template] of named) {
+    for (const [name, template, kind] of named) {
       for (const part of ['subject', 'body'] as const) {
-        for (const problem of templateProblems(template[part], TEMPLATE_VARIABLES)) {
+        for (const problem of templateProblems(template[part], variablesFor(kind))) {
           issue(['templates', lang, ...name.split('.'), part], problem);
         }
       }
+    }
+    if (templates.sensitive_notice !== undefined) {
+      for (const problem of templateProblems(templates.sensitive_notice, variablesFor('sensitive_notice'))) issue(['templates', lang, 'sensitive_notice'], problem);
     }
   }
   for (const [entered, actions] of Object.entries(value.status.on_enter)) {

@@ -93,6 +93,7 @@ export async function applyEvaluation(
     })
     .where(eq(tickets.id, ticket.id));
   if (isNew && verdict.category) ticket.category = verdict.category.id;
+  ticket.missingFields = verdict.missing.map((m) => m.id);
   const found = Object.entries(verdict.found);
   if (found.length > 0) {
     await addTicketEvent(tx, ticket.id, 'fields.found', { fields: Object.fromEntries(found.map(([id, f]) => [id, f.value])) }, articleId);

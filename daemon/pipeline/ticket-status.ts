@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { contacts, tickets, type TicketStatus } from '../../db/schema.js';
-import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
+import { tickets, type TicketStatus } from '../../db/schema.js';
+import { addTicketEvent, findRequester, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import { actionsOnEnter } from '../../rules/plan.js';
 import type { Mailbox } from '../../rules/schema.js';
+import { ticketTemplateValues } from '../../rules/templates/render-reply.js';
 import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
 
 /** Adds and removes tags, recording an event per actual change; returns the new tag list. */
@@ -59,7 +60,8 @@ export async function enterStatus(
     if ('add_tag' in action) await updateTags(tx, ticket, [action.add_tag], []);
     else if ('remove_tag' in action) await updateTags(tx, ticket, [], [action.remove_tag]);
     else {
-      const recipient = action.notify === 'requester' ? await requesterAddress(tx, ticket) : action.notify;
+      const requester = await findRequester(tx, ticket);
+      const recipient = action.notify === 'requester' ? (requester?.address ?? null) : action.notify;
       const { deliveryId } = await queueAutomaticMail(tx, ctx, {
         ticket,
         mailbox,
@@ -67,7 +69,7 @@ export async function enterStatus(
         template: { notification: action.template },
         recipient,
         automation: cause.automation,
-        values: { subject: ticket.subject, status: to, mailbox_name: mailbox.name, mailbox_address: mailbox.address },
+        values: ticketTemplateValues(ctx.ruleSet, mailbox, { ...ticket, status: to }, requester),
         inReplyTo: cause.inReplyTo,
         references: cause.references,
       });
@@ -75,9 +77,4 @@ export async function enterStatus(
     }
   }
   return deliveryIds;
-}
-
-async function requesterAddress(tx: Db, ticket: TicketRow): Promise<string | null> {
-  const [row] = await tx.select({ address: contacts.address }).from(contacts).where(eq(contacts.id, ticket.requesterId));
-  return row?.address ?? null;
 }

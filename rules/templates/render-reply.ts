@@ -1,5 +1,7 @@
 import type { RuleSet, Mailbox, Template } from '../schema.js';
 import type { ReplyKind, Verdict } from '../verdict.js';
+import { responseTimeText } from '../evaluate.js';
+import { localize } from '../localize.js';
 import { renderTemplate, type TemplateValues } from './template.js';
 
 export type ReplyValues = TemplateValues & { ticket_number: string };
@@ -80,5 +82,42 @@ export function templateValuesFor(verdict: Verdict, base: ReplyBase): ReplyValue
     ...(base.customer_name !== undefined && { customer_name: base.customer_name }),
     ...(base.customer_email !== undefined && { customer_email: base.customer_email }),
     ...(base.status !== undefined && { status: base.status }),
+  };
+}
+
+/** What a ticket knows when a mail about it is not an answer to a customer's message. */
+export interface TicketFactsForMail {
+  number: number;
+  subject: string;
+  status: string;
+  category: string | null;
+  missingFields: readonly string[];
+}
+
+/**
+ * The template values of a mail about a ticket rather than about one message (status
+ * notifications, alerts): the same names as a reply's, from the ticket and its requester, so a
+ * "Hola, {{customer_name}}:" greets the customer in every kind of mail.
+ */
+export function ticketTemplateValues(ruleSet: RuleSet, mailbox: Mailbox, ticket: TicketFactsForMail, customer: { name: string; address: string } | null): ReplyValues {
+  const language = mailbox.language;
+  const category = ticket.category === null ? undefined : ruleSet.categories.find((c) => c.id === ticket.category);
+  const fieldsById = new Map(ruleSet.fields.map((field) => [field.id, field]));
+  const responseTime = category ? responseTimeText(category, ruleSet, language) : null;
+  return {
+    ticket_number: String(ticket.number),
+    subject: ticket.subject.replace(/\s*\[#\d{1,12}\]\s*/g, ' ').trim().slice(0, MAX_QUOTED_SUBJECT_CHARS),
+    status: ticket.status,
+    customer_name: customer ? customer.name || customer.address : '',
+    customer_email: customer?.address ?? '',
+    mailbox_name: mailbox.name,
+    mailbox_address: mailbox.address,
+    missing: ticket.missingFields.map((id) => {
+      const field = fieldsById.get(id);
+      return { label: field ? localize(field.label, language) : id, hint: field ? localize(field.hint, language) : '' };
+    }),
+    sensitive: [],
+    ...(category && { category: localize(category.label, language) }),
+    ...(responseTime !== null && { response_time: responseTime }),
   };
 }

@@ -67,6 +67,24 @@ function parse(source: string): ParseResult {
   return { ok: true, nodes: root };
 }
 
+/**
+ * Variables a kind of mail has no value for: a notification is about the ticket, not one
+ * message, so it has no sensitive findings; the warning that goes alone has no notice to embed.
+ */
+export const UNAVAILABLE_VARIABLES = {
+  reply: [],
+  sensitive_warning: ['sensitive_notice'],
+  sensitive_notice: ['sensitive_notice'],
+  notification: ['sensitive', 'sensitive_notice'],
+} as const satisfies Record<string, ReadonlyArray<keyof TemplateVariables>>;
+export type MailKindForTemplates = keyof typeof UNAVAILABLE_VARIABLES;
+
+/** The variables a template of this kind of mail may use. */
+export function variablesFor(kind: MailKindForTemplates): Record<string, 'text' | readonly string[]> {
+  const unavailable = new Set<string>(UNAVAILABLE_VARIABLES[kind]);
+  return Object.fromEntries(Object.entries(TEMPLATE_VARIABLES).filter(([name]) => !unavailable.has(name)));
+}
+
 /** What is wrong with a template: syntax, unknown variables, list fields used outside their list. */
 export function templateProblems(source: string, variables: Record<string, 'text' | readonly string[]>): string[] {
   const parsed = parse(source);
@@ -77,12 +95,19 @@ export function templateProblems(source: string, variables: Record<string, 'text
     for (const node of nodes) {
       if (node.kind === 'text') continue;
       const inItem = itemFields?.includes(node.name) ?? false;
-      if (!inItem && !(node.name in variables)) problems.push(`unknown variable "${node.name}"; known: ${known}`);
+      if (!inItem && !(node.name in variables)) {
+        problems.push(
+          node.name in TEMPLATE_VARIABLES
+            ? `"${node.name}" has no value in this kind of mail; available: ${known}`
+            : `unknown variable "${node.name}"; known: ${known}`,
+        );
+      }
       if (node.kind === 'var' && !inItem && Array.isArray(variables[node.name])) {
         problems.push(`"${node.name}" is a list: use {{#${node.name}}}…{{/${node.name}}}`);
       }
       if (node.kind === 'section') {
-        const spec = variables[node.name];
+        // a list this kind lacks still has its item fields: report the list once, not each field
+        const spec = variables[node.name] ?? (TEMPLATE_VARIABLES as Record<string, 'text' | readonly string[]>)[node.name];
         visit(node.children, Array.isArray(spec) && !node.inverted ? spec : itemFields);
       }
     }

@@ -146,15 +146,27 @@ describe('the Spanish example, edited', () => {
     t = await startWith(
       spanishWith((rules) => {
         rules.auto_replies = { ...rules.auto_replies, max_detail_requests: 1 };
-        rules.status = { ...rules.status, on_enter: { ...rules.status?.on_enter, new: [{ add_tag: 'sin_asignar' }] } };
+        rules.status = { ...rules.status, on_enter: { ...rules.status?.on_enter, new: [{ add_tag: 'sin_asignar' }, { notify: 'guardia@example.net', template: 'alerta' }] } };
+        rules.templates.es.notifications.alerta = {
+          subject: 'Nueva solicitud de {{customer_email}}',
+          body: 'Cliente: {{customer_name}} <{{customer_email}}>\nCategoría: {{category}}\nEstado: {{status}}\nFalta:\n{{#missing}}- {{label}}\n{{/missing}}',
+        };
       }),
     );
   });
 
-  it('runs the actions of entering "new" when a ticket is created', async () => {
+  it('runs the actions of entering "new" when a ticket is created, the alert filled from the ticket and its requester', async () => {
     const rosa = newCustomer('rosa');
-    const ticket = await write(t, rosa, { subject: 'Duda', body: 'no me llegan los envíos' });
+    const from = `Rosa Díaz <${rosa}>`;
+    const sent = await t.send({ from: rosa, to: ['soporte@example.com'] }, rawMessage({ from, subject: 'Duda', body: 'no me llegan los envíos' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
     expect((await ticketDetail(t, ticket.id)).ticket.tags).toContain('sin_asignar');
+    await waitFor(() => sink.mails.some((m) => m.rcptTo.includes('guardia@example.net') && m.message.subject.includes(rosa)), 'the alert');
+    const alert = sink.mails.find((m) => m.rcptTo.includes('guardia@example.net') && m.message.subject.includes(rosa))!;
+    expect(alert.message.text).toContain(`Cliente: Rosa Díaz <${rosa}>`);
+    expect(alert.message.text).toContain('Categoría: Consulta general');
+    expect(alert.message.text).toContain('Falta:\n- qué ocurre\n');
+    expect(alert.message.text).toContain('Estado: new');
   });
 
   it('after the last request leaves the ticket open for an agent, tagged, instead of pending forever', async () => {

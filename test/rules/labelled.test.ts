@@ -76,3 +76,30 @@ describe('labels and aliases in the rules file', () => {
     expect(!result.ok && result.problems.map((p) => [p.line, p.path, p.message])).toEqual([[8, 'fields[1].aliases.es[1]', '"Cuenta" already names field "cuenta": a labelled answer could not tell them apart']]);
   });
 });
+
+describe('template values per kind of mail', () => {
+  const withTemplates = (notification: string, warning = 'Cuidado') =>
+    [
+      'mailboxes: [{ address: soporte@example.com, name: Soporte, language: es }]',
+      'templates:',
+      '  es:',
+      '    acknowledgement: { subject: a, body: "{{#sensitive_notice}}{{sensitive_notice}}{{/sensitive_notice}}" }',
+      '    missing_details: { subject: m, body: m }',
+      '    acknowledgement_missing_details: { subject: am, body: am }',
+      `    sensitive_warning: { subject: s, body: "${warning}" }`,
+      `    notifications: { aviso: { subject: n, body: "${notification}" } }`,
+    ].join('\n');
+
+  it('accepts the values every kind has: a notification greets the customer and lists what is missing', () => {
+    expect(loadRuleSet(withTemplates('Hola, {{customer_name}} ({{customer_email}}): {{#missing}}{{label}}{{/missing}} {{category}} {{status}}'), 'r.yaml').ok).toBe(true);
+  });
+
+  it.each([
+    ['sensitive findings in a notification', withTemplates('{{#sensitive}}{{label}}{{/sensitive}}'), 'templates.es.notifications.aviso.body', '"sensitive" has no value in this kind of mail'],
+    ['the embedded notice in the warning that goes alone', withTemplates('x', '{{sensitive_notice}}'), 'templates.es.sensitive_warning.body', '"sensitive_notice" has no value in this kind of mail'],
+  ])('rejects %s, with its place and reason', (_name, yaml, path, message) => {
+    const result = loadRuleSet(yaml, 'r.yaml');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map((p) => `${p.path}: ${p.message.split(';')[0]}`)).toEqual([`${path}: ${message}`]);
+  });
+});
