@@ -55,6 +55,16 @@ export async function findRequester(db: Db, ticket: Pick<TicketRow, 'requesterId
   return row ?? null;
 }
 
+/** The fields of a requester's other tickets, the most recently changed first. */
+export async function fieldsOfRequesterTickets(db: Db, requesterId: number, exceptTicketId: number, limit = 20): Promise<Array<{ number: number; fields: unknown }>> {
+  return db
+    .select({ number: tickets.number, fields: tickets.fields })
+    .from(tickets)
+    .where(and(eq(tickets.requesterId, requesterId), sql`${tickets.id} <> ${exceptTicketId}`))
+    .orderBy(desc(tickets.updatedAt), desc(tickets.id))
+    .limit(limit);
+}
+
 export async function createTicket(
   db: Db,
   values: { subject: string; mailbox: string; requesterId: number; category: string | null; linkedTicketId: number | null },

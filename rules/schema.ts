@@ -89,6 +89,12 @@ export const fieldSchema = z.strictObject({
   detect: detectorSchema,
   /** Required only when this holds (on top of being listed by the category or `required_fields`). */
   required_when: conditionSchema.optional(),
+  /**
+   * `customer`: a fact about the customer (account, project), which a new ticket of theirs takes
+   * from their latest ticket that has it, instead of asking again. `ticket` (default): a fact
+   * about this problem, asked for on every ticket.
+   */
+  scope: z.enum(['ticket', 'customer']).default('ticket'),
 });
 
 export const categorySchema = z.strictObject({

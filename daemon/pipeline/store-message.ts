@@ -5,6 +5,7 @@ import {
   addParticipants,
   addTicketEvent,
   createTicket,
+  fieldsOfRequesterTickets,
   findTicketById,
   isParticipant,
   lockTicket,
@@ -17,6 +18,7 @@ import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
 import { applyEvaluation, evaluateMessage } from './apply-rules.js';
 import type { RuleSet } from '../../rules/schema.js';
+import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
@@ -107,6 +109,7 @@ export async function storeMessage(
   }
 
   await addMessageParticipants(tx, ticket.id, message, senderId, created, ctx.ruleSet);
+  if (created) ticket = await carryCustomerFields(tx, ticket, ctx.ruleSet);
   const threadedBy = created || !match ? 'new' : match.method;
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticket, created, message, classification.details, ctx.secret, ctx.now);
@@ -115,6 +118,31 @@ export async function storeMessage(
   const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId, row.mailFrom);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
+}
+
+/**
+ * A new ticket starts with what is known about its customer: each `scope: customer` field from
+ * the requester's latest ticket that has it (a follow-up's parent included). An event records
+ * which ticket each value came from.
+ */
+async function carryCustomerFields(tx: Db, ticket: TicketRow, ruleSet: RuleSet): Promise<TicketRow> {
+  const wanted = ruleSet.fields.filter((field) => field.scope === 'customer').map((field) => field.id);
+  if (wanted.length === 0) return ticket;
+  const carried: Record<string, FoundField> = {};
+  const from: Record<string, number> = {};
+  for (const earlier of await fieldsOfRequesterTickets(tx, ticket.requesterId, ticket.id)) {
+    const fields = (earlier.fields ?? {}) as Record<string, FoundField | undefined>;
+    for (const id of wanted) {
+      const known = fields[id];
+      if (id in carried || !known) continue;
+      carried[id] = { value: known.value };
+      from[id] = earlier.number;
+    }
+    if (Object.keys(carried).length === wanted.length) break;
+  }
+  if (Object.keys(carried).length === 0) return ticket;
+  await addTicketEvent(tx, ticket.id, 'fields.carried', { fields: Object.fromEntries(Object.entries(carried).map(([id, f]) => [id, { value: f.value, fromTicket: from[id] }])) });
+  return { ...ticket, fields: { ...((ticket.fields ?? {}) as Record<string, FoundField>), ...carried } };
 }
 
 async function openLinkedTicket(

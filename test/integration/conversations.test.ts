@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_RULES_FILE } from '../../daemon/config.js';
+import { setTicketStatus } from '../../db/tickets.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -102,6 +103,25 @@ describe('the Spanish example, as customers answer', () => {
     const reply = ['Ara us ho envio.', '', `El dl., 3 de març 2026 a les 10:00, Soporte <soporte@example.com> va escriure:`, 'Cuenta: 123456', 'Subcuenta: 7890'].join('\n');
     await write(t, marta, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: reply });
     expect((await ticketDetail(t, ticket.id)).ticket.missingFields).toEqual(expect.arrayContaining(['cuenta', 'subcuenta']));
+  });
+
+  it('keeps what it knows about the customer on a follow-up, and asks again about the problem', async () => {
+    const sara = newCustomer('sara');
+    const first = await write(t, sara, { subject: 'No me llegan los envíos', body: 'no me llegan los envíos. Cuenta 123456, subcuenta 7890.' });
+    await nthMailTo(sara, 1);
+    await setTicketStatus(t.db, first.id, 'closed');
+    const closedRequest = mailsTo(sara)[0]!;
+    const followUp = await write(t, sara, { subject: `Re: ${closedRequest.message.subject}`, inReplyTo: closedRequest.message.messageId!, body: 'Vuelve a pasar: no llegan.' });
+    expect(followUp.id).not.toBe(first.id);
+    const asked = askedFor(await nthMailTo(sara, 2));
+    expect(asked).toContain('qué ocurre');
+    expect(asked).not.toContain('el número de cuenta');
+    expect(asked).not.toContain('el número de subcuenta');
+    const detail = await ticketDetail(t, followUp.id);
+    expect(detail.ticket.fields).toMatchObject({ cuenta: { value: '123456' }, subcuenta: { value: '7890' } });
+    expect(detail.events.find((e) => e.type === 'fields.carried')?.data).toEqual({
+      fields: { cuenta: { value: '123456', fromTicket: first.number }, subcuenta: { value: '7890', fromTicket: first.number } },
+    });
   });
 
   it('asks for the device when only the mail client is given', async () => {
