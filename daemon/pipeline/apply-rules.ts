@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { tickets } from '../../db/schema.js';
-import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
+import { addTicketEvent, findRequester, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
@@ -106,12 +106,17 @@ export async function applyEvaluation(
 
   // The mail first: whether a request for details went out decides whether the ticket waits on the customer.
   // Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for automatic replies).
-  const recipient = (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null;
+  const writer = (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null;
+  // On a ticket that exists the answer goes to its requester, whoever wrote this mail: a colleague
+  // in CC who replies is copied, not made the one asked for the details.
+  const requester = isNew ? null : await findRequester(tx, ticket);
+  const recipient = requester?.address ?? writer;
+  const cc = writer && writer !== recipient ? [writer] : [];
   const values = {
     ...templateValuesFor(verdict, {
       ticket_number: String(ticket.number),
       subject: message.subject,
-      customer_name: message.from?.name || recipient || '',
+      customer_name: requester ? requester.name || requester.address : message.from?.name || recipient || '',
       customer_email: recipient ?? '',
       status: ticket.status,
     }),
@@ -119,7 +124,7 @@ export async function applyEvaluation(
     mailbox_address: mailbox.address,
   };
   const send = async (kind: 'acknowledgement' | 'missing_details' | 'acknowledgement_missing_details' | 'sensitive_warning', extra: Partial<typeof values> = {}) =>
-    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, automation, values: { ...values, ...extra }, inReplyTo, references });
+    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, cc, automation, values: { ...values, ...extra }, inReplyTo, references });
   // One mail answers the message: a warning about sensitive data goes inside the reply, and
   // travels alone only when no reply goes out.
   let warned = false;

@@ -3,6 +3,7 @@ import { countAutomaticOnTicket, countAutomaticToRecipient, lockRecipient } from
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
 import { decideAutoReply, type AutomationVerdict } from '../../parsers/auto-generated.js';
+import { isOwnAddress } from '../../rules/mailboxes.js';
 import { renderReply } from '../../rules/templates/render-reply.js';
 import type { TemplateValues } from '../../rules/templates/template.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
@@ -19,6 +20,8 @@ export interface AutomaticMail {
   kind: Exclude<DeliveryKind, 'agent_reply'>;
   template: ReplyKind | { notification: string };
   recipient: string | null;
+  /** Copied: people on the ticket who should see the mail too (suppressed and own addresses are left out). */
+  cc?: string[];
   /** The verdict on the mail that caused this one (RFC 3834 looks at it). */
   automation: AutomationVerdict;
   values: TemplateValues;
@@ -68,11 +71,17 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
+  const cc: string[] = [];
+  for (const address of new Set((mail.cc ?? []).map((a) => a.toLowerCase()))) {
+    if (address === recipient || !address.includes('@') || isOwnAddress(ctx.ruleSet, address)) continue;
+    if (!(await lockRecipient(tx, address)).suppressed) cc.push(address);
+  }
   const deliveryId = await createDelivery(tx, ctx.secret, {
     ticket: mail.ticket,
     mailbox: mail.mailbox,
     kind: mail.kind,
     to: [recipient!],
+    ...(cc.length > 0 && { cc }),
     subject: rendered.subject,
     body: rendered.body,
     inReplyTo: mail.inReplyTo,

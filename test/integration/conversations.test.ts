@@ -124,6 +124,24 @@ describe('the Spanish example, as customers answer', () => {
     });
   });
 
+  it('asks the requester, copying the colleague in CC who replied, not the colleague alone', async () => {
+    const ana = newCustomer('ana');
+    const colega = newCustomer('colega');
+    const sent = await t.send(
+      { from: ana, to: ['soporte@example.com'] },
+      rawMessage({ from: `Ana <${ana}>`, cc: `Colega <${colega}>`, subject: 'No me llegan los envíos', body: 'no me llegan los envíos' }),
+    );
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const request = await nthMailTo(ana, 1);
+    await write(t, colega, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: 'Cuenta: 123456' });
+    const second = await nthMailTo(ana, 2);
+    expect(second.message.to.map((a) => a.address)).toEqual([ana]);
+    expect(second.message.cc.map((a) => a.address)).toEqual([colega]);
+    expect(askedFor(second)).not.toContain('el número de cuenta');
+    expect(second.message.text).toMatch(/^Hola, Ana:/);
+    expect((await ticketDetail(t, ticket.id)).ticket.fields).toMatchObject({ cuenta: { value: '123456' } });
+  });
+
   it('asks for the device when only the mail client is given', async () => {
     const luis = newCustomer('luis');
     await write(t, luis, {
