@@ -16,7 +16,7 @@ import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
 import { listFailures } from '../db/bounces.js';
 import { oldestUnprocessedAt } from '../db/inbound.js';
 import { createMetrics } from './metrics.js';
-import { createAgentReply } from './outbound/agent-reply.js';
+import { createAgentReply } from './tickets/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
 import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
 import { watchFile } from './watch-file.js';

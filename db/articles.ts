@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
 import { copyRows, copyRunnerOf } from './binary-copy.js';
 import type { Db } from './client.js';
@@ -166,4 +166,15 @@ export async function listAttachmentsOf(db: Db, articleIds: number[]) {
     .from(articleAttachments)
     .where(inArray(articleAttachments.articleId, articleIds))
     .orderBy(asc(articleAttachments.articleId), asc(articleAttachments.position));
+}
+
+/** The Message-ID and References of the customer's latest mail on a ticket, for an answer to thread under. */
+export async function lastCustomerThread(db: Db, ticketId: number): Promise<{ messageId: string | null; references: string[] } | null> {
+  const [row] = await db
+    .select({ messageId: articles.messageId, references: articles.references })
+    .from(articles)
+    .where(and(eq(articles.ticketId, ticketId), eq(articles.direction, 'inbound'), isNotNull(articles.messageId)))
+    .orderBy(desc(articles.id))
+    .limit(1);
+  return row ?? null;
 }

@@ -100,6 +100,26 @@ export async function setTicketStatus(db: Db, ticketId: number, status: TicketSt
   await db.update(tickets).set({ status, updatedAt: new Date() }).where(eq(tickets.id, ticketId));
 }
 
+export async function setTicketTags(db: Db, ticketId: number, tags: string[]): Promise<void> {
+  await db.update(tickets).set({ tags, updatedAt: new Date() }).where(eq(tickets.id, ticketId));
+}
+
+export async function setDetailRequests(db: Db, ticketId: number, detailRequests: number): Promise<void> {
+  await db.update(tickets).set({ detailRequests }).where(eq(tickets.id, ticketId));
+}
+
+/** What rule evaluation decided about a ticket: its fields and what is missing; category and SLA when it opened. */
+export async function saveTicketEvaluation(
+  db: Db,
+  ticketId: number,
+  values: { fields: Record<string, unknown>; missingFields: string[]; category?: string | null; slaDueAt?: Date | null },
+): Promise<void> {
+  await db
+    .update(tickets)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(tickets.id, ticketId));
+}
+
 export async function touchTicket(db: Db, ticketId: number): Promise<void> {
   await db.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, ticketId));
 }

@@ -40,6 +40,9 @@ function first(headers: ReadonlyMap<string, string[]>, name: string): string | n
   return values && values.length > 0 ? values[0]!.trim() : null;
 }
 
+/** The header mailroom puts on every mail it sends, and the one that marks a mail as its own coming back. */
+export const LOOP_HEADER = 'X-Mailroom-Loop';
+
 /**
  * Decides whether a message is machine-generated, per RFC 3834 §2 and the headers real
  * auto-responders, list servers and MTAs set. One readable routine so that the decision to stay

@@ -64,4 +64,29 @@ describe('architecture (STYLE §2)', () => {
       }
     }
   });
+
+  it.each([
+    // ticket changes have one home, which the pipeline (mail in) and outbound (mail out) both call
+    ['daemon/pipeline', ['daemon/outbound']],
+    ['daemon/outbound', ['daemon/pipeline']],
+    ['daemon/tickets', ['daemon/pipeline', 'daemon/outbound']],
+  ])('%s never imports from %j', (folder, forbidden) => {
+    for (const file of sourceFiles(folder)) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)) {
+        const spec = match[1]!;
+        if (!spec.startsWith('.')) continue;
+        const target = path.relative(ROOT, path.resolve(path.dirname(file), spec));
+        expect(forbidden.some((f) => target.startsWith(`${f}/`)), `${path.relative(ROOT, file)} imports ${spec}`).toBe(false);
+      }
+    }
+  });
+
+  it('keeps every database query in db/: nothing else builds SQL', () => {
+    for (const folder of ['daemon', 'rules', 'parsers']) {
+      for (const file of sourceFiles(folder)) {
+        expect(readFileSync(file, 'utf8'), path.relative(ROOT, file)).not.toMatch(/from 'drizzle-orm|from 'postgres'|from '@electric-sql/);
+      }
+    }
+  });
 });

@@ -1,14 +1,14 @@
 import type { Db } from '../../db/client.js';
 import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
 import { classifyBounceReason, isHardBounce } from '../../parsers/bounce-reason.js';
-import { recordFailures } from './record-failures.js';
+import { recordFailures } from '../tickets/record-failures.js';
 import { AUTOMATIC_KINDS } from '../../db/schema.js';
 import { splitAddress } from '../../parsers/addresses.js';
 import { signToken } from '../../parsers/tokens.js';
 import { BOUNCE_LOCAL_PART } from '../../rules/mailboxes.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { LOOP_HEADER } from '../pipeline/classify.js';
+import { LOOP_HEADER } from '../../parsers/auto-generated.js';
 import type { OutboundTransport } from './transport.js';
 
 export interface SenderDeps {

@@ -1,7 +1,5 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { tickets } from '../../db/schema.js';
-import { addTicketEvent, findRequester, type TicketRow } from '../../db/tickets.js';
+import { addTicketEvent, findRequester, saveTicketEvaluation, setDetailRequests, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
@@ -10,8 +8,8 @@ import { planTicketUpdate, planWithoutRequest } from '../../rules/plan.js';
 import { sensitiveNotice, templateValuesFor } from '../../rules/templates/render-reply.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { FoundField, Plan, Verdict } from '../../rules/verdict.js';
-import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
-import { changeStatus, enterStatus, updateTags } from './ticket-status.js';
+import { queueAutomaticMail, type AutomaticMailContext } from '../tickets/automatic-mail.js';
+import { changeStatus, enterStatus, updateTags } from '../tickets/ticket-status.js';
 
 export interface Evaluation {
   verdict: Verdict;
@@ -83,15 +81,11 @@ export async function applyEvaluation(
   const references = [...message.references, ...(message.messageId ? [message.messageId] : [])];
   const cause = { automation, inReplyTo, references };
   const deliveryIds: number[] = [];
-  await tx
-    .update(tickets)
-    .set({
-      fields: verdict.fields,
-      missingFields: verdict.missing.map((m) => m.id),
-      ...(isNew ? { category: verdict.category?.id ?? ticket.category, slaDueAt: verdict.slaDueAt } : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(tickets.id, ticket.id));
+  await saveTicketEvaluation(tx, ticket.id, {
+    fields: verdict.fields,
+    missingFields: verdict.missing.map((m) => m.id),
+    ...(isNew ? { category: verdict.category?.id ?? ticket.category, slaDueAt: verdict.slaDueAt } : {}),
+  });
   if (isNew && verdict.category) ticket.category = verdict.category.id;
   ticket.missingFields = verdict.missing.map((m) => m.id);
   const found = Object.entries(verdict.found);
@@ -137,7 +131,7 @@ export async function applyEvaluation(
       warned = notice !== '';
       if (asksForDetails) {
         ticket.detailRequests += 1;
-        await tx.update(tickets).set({ detailRequests: ticket.detailRequests }).where(eq(tickets.id, ticket.id));
+        await setDetailRequests(tx, ticket.id, ticket.detailRequests);
       }
     } else if (asksForDetails) {
       plan = planWithoutRequest(plan, stateBefore, ctx.ruleSet, queued.withheld);

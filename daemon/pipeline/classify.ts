@@ -1,10 +1,9 @@
-import { classifyAutomation, type AutomationVerdict } from '../../parsers/auto-generated.js';
+import { classifyAutomation, LOOP_HEADER, type AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { resolveRecipient, type RecipientMatch } from '../../rules/mailboxes.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 
 /** Header mailroom puts on everything it sends; seeing it inbound means a loop. */
-export const LOOP_HEADER = 'X-Mailroom-Loop';
 
 export interface Classification {
   /** The support mailbox the message was sent to; null when it only went to a bounce address. */

@@ -5,7 +5,7 @@ import type { InboundRow } from '../../db/inbound.js';
 import { addTicketEvent } from '../../db/tickets.js';
 import type { BounceReport } from '../../parsers/bounce.js';
 import { parseOwnMessageId, verifyToken } from '../../parsers/tokens.js';
-import { recordFailures, type FailureContext, type RecipientFailure } from '../outbound/record-failures.js';
+import { recordFailures, type FailureContext, type RecipientFailure } from '../tickets/record-failures.js';
 import { suppressContact } from '../../db/bounces.js';
 
 export interface BounceOutcome {

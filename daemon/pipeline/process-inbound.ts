@@ -9,7 +9,7 @@ import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
 import { ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
-import { storeMessage } from './store-message.js';
+import { fileIntoTicket } from './file-into-ticket.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -83,7 +83,7 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
           await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
           return { ...bounce, bounce: report };
         }
-        const result = await storeMessage(tx, row, message, classification, {
+        const result = await fileIntoTicket(tx, row, message, classification, {
           ruleSet,
           secret: deps.secret,
           now: new Date(),

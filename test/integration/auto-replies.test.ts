@@ -188,8 +188,8 @@ describe('asking for missing details', () => {
     const row = await deliver({ from: 'rosa@cliente.es', subject: 'Plantilla rota', body: 'Mi cuenta 1112223, desde el lunes la plantilla se rompe.' });
     const ticket = await ticketOfInbound(t, row);
     await mailsTo('rosa@cliente.es', 1);
-    const { changeStatus } = await import('../../daemon/pipeline/ticket-status.js');
-    const { NO_AUTOMATION } = await import('../../daemon/pipeline/automatic-mail.js');
+    const { changeStatus } = await import('../../daemon/tickets/ticket-status.js');
+    const { NO_AUTOMATION } = await import('../../daemon/tickets/automatic-mail.js');
     const { readRulesFile } = await import('../../daemon/rules-store.js');
     const ruleSet = await readRulesFile(t.rulesFile);
     const ids = await t.db.transaction(async (tx) => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { listBounces, listFailures, listSuppressions, removeSuppression } from '../../../db/bounces.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { createAgentReply } from '../../outbound/agent-reply.js';
+import { createAgentReply } from '../../tickets/agent-reply.js';
 import { failuresCsv, failuresJson, parseDateFilter } from '../../reports/failures.js';
 import { formatTable, printJson, truncate, type CliContext } from '../context.js';
 import { createProgress } from '../progress.js';

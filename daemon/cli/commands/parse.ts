@@ -5,7 +5,7 @@ import { parseBounce, type BounceReport } from '../../../parsers/bounce.js';
 import { parseMessage } from '../../../parsers/message.js';
 import { extractVisibleReply, extractVisibleReplyFromHtml } from '../../../parsers/visible-reply.js';
 import { AppError } from '../../errors.js';
-import { LOOP_HEADER } from '../../pipeline/classify.js';
+import { LOOP_HEADER } from '../../../parsers/auto-generated.js';
 import { readRulesFile } from '../../rules-store.js';
 import type { CliContext } from '../context.js';
 

@@ -23,7 +23,7 @@ import type { Metrics } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
 
-export type StoreOutcome =
+export type FilingOutcome =
   | {
       state: 'processed';
       ticketId: number;
@@ -36,7 +36,7 @@ export type StoreOutcome =
     }
   | { state: 'ignored'; reason: string; ticketId?: number; articleId?: number };
 
-export interface StoreContext {
+export interface FilingContext {
   ruleSet: RuleSet;
   secret: string;
   now: Date;
@@ -49,13 +49,13 @@ export interface StoreContext {
  * Turns one parsed message into ticket changes. Runs inside the processing transaction, so it
  * either happens whole or not at all, and re-running it for the same spool row adds nothing.
  */
-export async function storeMessage(
+export async function fileIntoTicket(
   tx: Db,
   row: InboundRow,
   message: ParsedMessage,
   classification: Classification,
-  ctx: StoreContext,
-): Promise<StoreOutcome> {
+  ctx: FilingContext,
+): Promise<FilingOutcome> {
   const already = await findArticleByInboundId(tx, row.id);
   if (already) {
     const ticket = (await findTicketById(tx, already.ticketId))!;

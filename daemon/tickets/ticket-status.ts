@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { tickets, type TicketStatus } from '../../db/schema.js';
-import { addTicketEvent, findRequester, type TicketRow } from '../../db/tickets.js';
+import type { TicketStatus } from '../../db/schema.js';
+import { addTicketEvent, findRequester, setTicketStatus, setTicketTags, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import { actionsOnEnter } from '../../rules/plan.js';
 import type { Mailbox } from '../../rules/schema.js';
@@ -15,7 +14,7 @@ export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remov
   const added = [...new Set(add)].filter((tag) => !kept.includes(tag));
   if (removed.length === 0 && added.length === 0) return ticket.tags;
   const next = [...kept, ...added];
-  await tx.update(tickets).set({ tags: next, updatedAt: new Date() }).where(eq(tickets.id, ticket.id));
+  await setTicketTags(tx, ticket.id, next);
   for (const tag of added) await addTicketEvent(tx, ticket.id, 'tag.added', { tag });
   for (const tag of removed) await addTicketEvent(tx, ticket.id, 'tag.removed', { tag });
   ticket.tags = next;
@@ -37,7 +36,7 @@ export async function changeStatus(
 ): Promise<number[]> {
   if (ticket.status === to) return [];
   const from = ticket.status;
-  await tx.update(tickets).set({ status: to, updatedAt: new Date() }).where(eq(tickets.id, ticket.id));
+  await setTicketStatus(tx, ticket.id, to);
   ticket.status = to;
   await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason });
   return enterStatus(tx, ctx, ticket, mailbox, to, cause);

@@ -3,7 +3,7 @@ import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '.
 import { recordRecipientResults, settleDelivery, type DeliveryRow } from '../../db/deliveries.js';
 import { addTicketEvent, lockTicket } from '../../db/tickets.js';
 import type { Metrics } from '../metrics.js';
-import { updateTags } from '../pipeline/ticket-status.js';
+import { updateTags } from './ticket-status.js';
 
 /** The tag views and searches use to find tickets whose mail could not be delivered. */
 export const FAILURE_TAG = 'system_email_notification_failure';

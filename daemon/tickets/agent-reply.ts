@@ -1,14 +1,14 @@
-import { and, desc, eq, isNotNull } from 'drizzle-orm';
+import { lastCustomerThread } from '../../db/articles.js';
 import type { Db } from '../../db/client.js';
-import { articles, contacts, type TicketStatus } from '../../db/schema.js';
+import type { TicketStatus } from '../../db/schema.js';
 import { getDelivery } from '../../db/deliveries.js';
-import { addParticipants, addTicketEvent, findTicketByNumber, lockTicket, upsertContact } from '../../db/tickets.js';
+import { addParticipants, addTicketEvent, findRequester, findTicketByNumber, lockTicket, upsertContact } from '../../db/tickets.js';
 import { findSubjectTicketNumber, formatSubjectToken } from '../../parsers/threading.js';
 import { findMailbox } from '../../rules/mailboxes.js';
 import type { RuleSet } from '../../rules/schema.js';
 import { AppError } from '../errors.js';
-import { NO_AUTOMATION, type AutomaticMailContext } from '../pipeline/automatic-mail.js';
-import { changeStatus } from '../pipeline/ticket-status.js';
+import { NO_AUTOMATION, type AutomaticMailContext } from './automatic-mail.js';
+import { changeStatus } from './ticket-status.js';
 import { createDelivery } from './create-delivery.js';
 
 export interface AgentReplyInput {
@@ -42,13 +42,8 @@ export async function createAgentReply(
   if (!found) throw new AppError('NOT_FOUND', `no ticket ${ticketNumber}`);
   const ticket = (await lockTicket(tx, found.id))!;
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? ctx.ruleSet.mailboxes[0]!;
-  const [requester] = await tx.select({ address: contacts.address }).from(contacts).where(eq(contacts.id, ticket.requesterId));
-  const [lastCustomer] = await tx
-    .select({ messageId: articles.messageId, references: articles.references })
-    .from(articles)
-    .where(and(eq(articles.ticketId, ticket.id), eq(articles.direction, 'inbound'), isNotNull(articles.messageId)))
-    .orderBy(desc(articles.id))
-    .limit(1);
+  const requester = await findRequester(tx, ticket);
+  const lastCustomer = await lastCustomerThread(tx, ticket.id);
   const cc = [...new Set(input.cc.map((a) => a.trim().toLowerCase()).filter((a) => a && a !== requester!.address))];
   for (const address of cc) {
     const contactId = await upsertContact(tx, address, '');
