@@ -56,7 +56,7 @@ export interface App {
 
 /**
  * Builds the daemon from a validated config. Start order: rules, data folder, database and
- * migrations, queue and workers, sweeper, HTTP, SMTP last; stop in reverse (STYLE §10).
+ * migrations, queue and workers, sweeper, HTTP, SMTP last; stop in reverse.
  */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger(config.logLevel);

@@ -1,6 +1,6 @@
 /**
  * Bounces, delay notices, feedback-loop complaints and auto-replies: the one entry point the
- * daemon uses (DESIGN.md "Outbound mail and bounces").
+ * daemon uses.
  *
  * How a report is recognised, in this order:
  *  1. A `message/feedback-report` part (RFC 5965, ARF): a complaint.
@@ -69,7 +69,7 @@ function parseBounceSync(raw: Buffer): BounceReport | null {
     const report = readReport(raw.length > MAX_BYTES ? raw.subarray(0, MAX_BYTES) : raw);
     return report ? withoutNul(report) : null;
   } catch (err) {
-    // Parsers never throw on hostile input (STYLE §5). Everything above is written not to throw;
+    // Parsers never throw on hostile input (a hostile bounce must not stop processing). Everything above is written not to throw;
     // should a bug still do so on some input, "not understood" is the honest answer for that
     // message, and the daemon keeps the raw bytes to replay once the bug is fixed.
     void err;

@@ -31,7 +31,7 @@ function importedFolders(file: string): Array<{ folder: string; typeOnly: boolea
   return found;
 }
 
-describe('architecture (STYLE §2)', () => {
+describe('architecture (ARCHITECTURE.md)', () => {
   it.each([
     ['parsers', [] as string[]],
     ['rules', ['parsers']],

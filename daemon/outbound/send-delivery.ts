@@ -22,7 +22,7 @@ export interface SenderDeps {
   maxAttempts: number;
 }
 
-/** The envelope sender bounces come back to: it names the delivery, signed (DESIGN: VERP). */
+/** The envelope sender bounces come back to: it names the delivery, signed (VERP). */
 export function bounceAddress(secret: string, deliveryId: number, mailbox: string): string {
   return `${BOUNCE_LOCAL_PART}+${signToken(secret, 'd', deliveryId)}@${splitAddress(mailbox)!.domain}`;
 }

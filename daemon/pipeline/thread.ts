@@ -11,7 +11,7 @@ export interface ThreadMatch {
 }
 
 /**
- * Finds the ticket a message belongs to, in DESIGN.md's order: signed plus-address token,
+ * Finds the ticket a message belongs to, in this order: signed plus-address token,
  * In-Reply-To/References, subject token. Never by subject text alone.
  */
 export async function findThread(db: Db, message: ParsedMessage, details: string[], secret: string): Promise<ThreadMatch | null> {

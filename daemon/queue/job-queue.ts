@@ -1,4 +1,4 @@
-/** Queue names, and the prefix of their job ids, in one place (STYLE §4). */
+/** Queue names, and the prefix of their job ids, in one place. */
 export const QUEUES = {
   /** One job per spool row: parse, thread, evaluate rules. */
   inbound: { name: 'mailroom-inbound', job: 'inbound' },

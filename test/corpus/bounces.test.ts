@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBounce, type BounceReport, type BounceRecipient } from '../../parsers/bounce.js';
 
 // Read-only corpus maintained outside this project; its README.md defines the manifest and how
-// results are paired and scored. It is never edited to make this suite pass (STYLE.md §8).
+// results are paired and scored. It is never edited to make this suite pass.
 const CORPUS = new URL('../../../shared/corpus/bounces/', import.meta.url);
 
 /**

@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { parseMessage, type ParsedMessage, type ParseResult } from '../../parsers/message.js';
 
 // Read-only corpus maintained outside this project; README.md there defines the manifest and the
-// comparison rules. It is never edited to make this suite pass (STYLE.md §8).
+// comparison rules. It is never edited to make this suite pass.
 const CORPUS = new URL('../../../shared/corpus/mime/', import.meta.url);
 
 /**

@@ -4,7 +4,7 @@ import { migrateDatabase } from '../../db/migrate.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from './mode.js';
 
 /**
- * Real mode: migrate once into a template database; each test file clones it (STYLE §8).
+ * Real mode: migrate once into a template database; each test file clones it.
  * Either both services are reachable or the run fails here, loudly: nothing is skipped.
  */
 export default async function setup(): Promise<void> {
