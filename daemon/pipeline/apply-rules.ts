@@ -1,50 +1,58 @@
 import type { Db } from '../../db/client.js';
-import { addTicketEvent, findRequester, saveTicketEvaluation, setDetailRequests, type TicketRow } from '../../db/tickets.js';
+import { addTicketEvent, saveTicketEvaluation, setDetailRequests, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
-import { evaluateRules, redactSensitive } from '../../rules/evaluate.js';
-import { planTicketUpdate, planWithoutRequest } from '../../rules/plan.js';
-import { sensitiveNotice, templateValuesFor } from '../../rules/templates/render-reply.js';
+import { decide, type Decision, type MessageFacts, type PlannedMail, type TicketBefore } from '../../rules/decide.js';
+import { redactSensitive } from '../../rules/evaluate.js';
+import { planWithoutRequest } from '../../rules/plan.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
-import type { FoundField, Plan, Verdict } from '../../rules/verdict.js';
+import type { FoundField } from '../../rules/verdict.js';
 import { queueAutomaticMail, type AutomaticMailContext } from '../tickets/automatic-mail.js';
 import { changeStatus, enterStatus, updateTags } from '../tickets/ticket-status.js';
 
 export interface Evaluation {
-  verdict: Verdict;
-  plan: Plan;
+  decision: Decision;
   /** The message as it may be stored: sensitive text redacted, sensitive attachments left out. */
   storable: ParsedMessage;
 }
 
-/** Checks a customer mail against the rules (pure): what is found, missing, and what to do. */
-export function evaluateMessage(
-  ruleSet: RuleSet,
-  mailbox: Mailbox,
-  ticket: TicketRow,
-  isNew: boolean,
-  message: ParsedMessage,
-  details: string[],
-  secret: string,
-  now: Date,
-): Evaluation {
-  const verdict = evaluateRules(
-    {
-      subject: message.subject,
-      visibleText: message.visibleText,
-      fromAddress: (message.from?.address ?? '').toLowerCase(),
-      mailbox: mailbox.address,
-      // Reply tokens are threading keys, not tags.
-      tags: details.filter((detail) => verifyToken(secret, 't', detail) === null).map((d) => d.toLowerCase()),
-      attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
-    },
-    { isNew, category: isNew ? null : ticket.category, fields: (ticket.fields ?? {}) as Record<string, FoundField> },
-    ruleSet,
-    mailbox,
-    now,
-  );
-  const plan = planTicketUpdate(verdict, { isNew, status: ticket.status, tags: ticket.tags, detailRequests: ticket.detailRequests }, ruleSet, mailbox);
+/**
+ * What the rules see of a parsed message. Reply tokens are threading keys, not tags; the answer
+ * goes to Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for
+ * automatic replies).
+ */
+export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: string[], secret: string, envelopeFrom: string): MessageFacts {
+  return {
+    subject: message.subject,
+    visibleText: message.visibleText,
+    fromAddress: (message.from?.address ?? '').toLowerCase(),
+    fromName: message.from?.name ?? '',
+    answerAddress: (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null,
+    mailbox: mailbox.address,
+    tags: details.filter((detail) => verifyToken(secret, 't', detail) === null).map((d) => d.toLowerCase()),
+    attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
+  };
+}
+
+/** The ticket row as the decision sees it. */
+export function ticketBefore(ticket: TicketRow, isNew: boolean, requester: { name: string; address: string } | null): TicketBefore {
+  return {
+    number: ticket.number,
+    isNew,
+    status: ticket.status,
+    tags: ticket.tags,
+    detailRequests: ticket.detailRequests,
+    category: ticket.category,
+    fields: (ticket.fields ?? {}) as Record<string, FoundField>,
+    requester: isNew ? null : requester,
+  };
+}
+
+/** Decides what to do with a customer mail (pure, the same function as `rules test`) and what of it may be stored. */
+export function evaluateMessage(ruleSet: RuleSet, mailbox: Mailbox, ticket: TicketBefore, message: ParsedMessage, facts: MessageFacts, now: Date): Evaluation {
+  const decision = decide(ruleSet, mailbox, ticket, facts, now);
+  const { verdict } = decision;
   const sensitiveAttachments = new Set(verdict.sensitive.flatMap((s) => s.attachmentIndexes));
   // Redact everything stored, not only the visible part: quoted history can hold a password too.
   const storable: ParsedMessage = {
@@ -55,12 +63,13 @@ export function evaluateMessage(
     html: message.html === null ? null : redactSensitive(message.html, ruleSet),
     attachments: message.attachments.filter((_, i) => !sensitiveAttachments.has(i)),
   };
-  return { verdict, plan, storable };
+  return { decision, storable };
 }
 
 /**
- * Applies an evaluation inside the processing transaction: ticket fields, category, SLA, tags,
- * status (with its on-enter actions), events, and the automatic mails. Returns delivery ids.
+ * Applies a decision inside the processing transaction: ticket fields, category, SLA, the mail
+ * that answers the message, then events, tags and status (with its on-enter actions). Returns
+ * delivery ids.
  */
 export async function applyEvaluation(
   tx: Db,
@@ -72,11 +81,9 @@ export async function applyEvaluation(
   automation: AutomationVerdict,
   evaluation: Evaluation,
   articleId: number,
-  /** The envelope sender (MAIL FROM): where to answer a mail with neither Reply-To nor From. */
-  envelopeFrom: string,
 ): Promise<number[]> {
-  const { verdict } = evaluation;
-  let plan = evaluation.plan;
+  const { verdict, reply, warningAlone } = evaluation.decision;
+  let plan = evaluation.decision.plan;
   const inReplyTo = message.messageId;
   const references = [...message.references, ...(message.messageId ? [message.messageId] : [])];
   const cause = { automation, inReplyTo, references };
@@ -99,36 +106,15 @@ export async function applyEvaluation(
   }
 
   // The mail first: whether a request for details went out decides whether the ticket waits on the customer.
-  // Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for automatic replies).
-  const writer = (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null;
-  // On a ticket that exists the answer goes to its requester, whoever wrote this mail: a colleague
-  // in CC who replies is copied, not made the one asked for the details.
-  const requester = isNew ? null : await findRequester(tx, ticket);
-  const recipient = requester?.address ?? writer;
-  const cc = writer && writer !== recipient ? [writer] : [];
-  const values = {
-    ...templateValuesFor(verdict, {
-      ticket_number: String(ticket.number),
-      subject: message.subject,
-      customer_name: requester ? requester.name || requester.address : message.from?.name || recipient || '',
-      customer_email: recipient ?? '',
-      status: ticket.status,
-    }),
-    mailbox_name: mailbox.name,
-    mailbox_address: mailbox.address,
-  };
-  const send = async (kind: 'acknowledgement' | 'missing_details' | 'acknowledgement_missing_details' | 'sensitive_warning', extra: Partial<typeof values> = {}) =>
-    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind, template: kind, recipient, cc, automation, values: { ...values, ...extra }, inReplyTo, references });
-  // One mail answers the message: a warning about sensitive data goes inside the reply, and
-  // travels alone only when no reply goes out.
-  let warned = false;
-  if (plan.reply) {
-    const notice = plan.sensitiveWarning ? sensitiveNotice(ctx.ruleSet, mailbox, values) : '';
-    const queued = await send(plan.reply, notice ? { sensitive_notice: notice } : {});
-    const asksForDetails = plan.reply !== 'acknowledgement';
+  const send = (mail: PlannedMail) =>
+    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind: mail.kind, template: mail.kind, recipient: mail.to, cc: mail.cc, automation, values: mail.values, inReplyTo, references });
+  let replied = false;
+  if (reply) {
+    const queued = await send(reply);
+    const asksForDetails = reply.kind !== 'acknowledgement';
     if (queued.deliveryId !== null) {
       deliveryIds.push(queued.deliveryId);
-      warned = notice !== '';
+      replied = true;
       if (asksForDetails) {
         ticket.detailRequests += 1;
         await setDetailRequests(tx, ticket.id, ticket.detailRequests);
@@ -137,8 +123,9 @@ export async function applyEvaluation(
       plan = planWithoutRequest(plan, stateBefore, ctx.ruleSet, queued.withheld);
     }
   }
-  if (plan.sensitiveWarning && !warned) {
-    const queued = await send('sensitive_warning');
+  // One mail answers the message: the warning went inside the reply, or it travels alone.
+  if (warningAlone && !replied) {
+    const queued = await send(warningAlone);
     if (queued.deliveryId !== null) deliveryIds.push(queued.deliveryId);
   }
 

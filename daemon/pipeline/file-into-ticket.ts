@@ -6,6 +6,7 @@ import {
   addTicketEvent,
   createTicket,
   fieldsOfRequesterTickets,
+  findRequester,
   findTicketById,
   isParticipant,
   lockTicket,
@@ -16,7 +17,7 @@ import {
 } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
-import { applyEvaluation, evaluateMessage } from './apply-rules.js';
+import { applyEvaluation, evaluateMessage, messageFacts, ticketBefore } from './apply-rules.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
@@ -112,10 +113,12 @@ export async function fileIntoTicket(
   if (created) ticket = await carryCustomerFields(tx, ticket, ctx.ruleSet);
   const threadedBy = created || !match ? 'new' : match.method;
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
-  const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticket, created, message, classification.details, ctx.secret, ctx.now);
+  const requester = created ? null : await findRequester(tx, ticket);
+  const facts = messageFacts(message, mailbox, classification.details, ctx.secret, row.mailFrom);
+  const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents);
   const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
-  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId, row.mailFrom);
+  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_RULES_FILE } from '../../daemon/config.js';
 import { setTicketStatus } from '../../db/tickets.js';
+import { runMailroom } from '../helpers/daemon-process.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -141,6 +143,27 @@ describe('the Spanish example, as customers answer', () => {
     expect(second.message.text).toMatch(/^Hola, Ana:/);
     expect((await ticketDetail(t, ticket.id)).ticket.fields).toMatchObject({ cuenta: { value: '123456' } });
   });
+
+  it('rules test shows what the daemon did with the same message, field by field', async () => {
+    const leo = newCustomer('leo');
+    const raw = rawMessage({ from: `Leo <${leo}>`, subject: 'No puedo entrar', body: 'No puedo entrar desde ayer.\nCuenta: 445566\nMi contraseña: hunter2secret' });
+    const sent = await t.send({ from: leo, to: ['soporte@example.com'] }, raw);
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const mail = await nthMailTo(leo, 1);
+    const detail = await ticketDetail(t, ticket.id);
+
+    const eml = path.join(t.dataDir, 'same.eml');
+    writeFileSync(eml, raw);
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', String(ticket.number)], { MAILROOM_CONFIG: t.rulesFile, MAILROOM_DATA_DIR: t.dataDir, MAILROOM_SECRET: t.secret });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { found: Record<string, { value: string | null }>; missing: Array<{ id: string }>; status: string | null; addTags: string[]; mails: Array<{ kind: string; to: string; subject: string; body: string }> };
+    const foundEvent = detail.events.find((e) => e.type === 'fields.found')!.data as { fields: Record<string, string | null> };
+    expect(Object.fromEntries(Object.entries(report.found).map(([id, f]) => [id, f.value]))).toEqual(foundEvent.fields);
+    expect(report.missing.map((m) => m.id)).toEqual(detail.ticket.missingFields);
+    expect(report.status).toBe(detail.ticket.status);
+    expect([...report.addTags].sort()).toEqual([...detail.ticket.tags].sort());
+    expect(report.mails.map((m) => ({ to: m.to, subject: m.subject, body: m.body.trim() }))).toEqual([{ to: leo, subject: mail.message.subject, body: mail.message.text.trim() }]);
+  }, 60_000);
 
   it('asks for the device when only the mail client is given', async () => {
     const luis = newCustomer('luis');
