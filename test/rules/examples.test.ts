@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadExample } from '../helpers/examples.js';
 import { describe, it, expect } from 'vitest';
 import { evaluateRules } from '../../rules/evaluate.js';
 import { loadRuleSet } from '../../rules/load.js';
@@ -10,11 +10,6 @@ import type { Plan, RuleMessage, TicketFacts, TicketState, Verdict } from '../..
 const NOW = new Date('2026-03-10T09:00:00Z');
 const GENERIC = ['que_ocurre', 'cuando', 'donde', 'como', 'cuenta', 'subcuenta'];
 
-function loadExample(path: string): RuleSet {
-  const result = loadRuleSet(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'), path);
-  if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-  return result.ruleSet;
-}
 
 const SPANISH = loadExample('examples/soporte.es.yaml');
 const ENGLISH = loadExample('examples/support.en.yaml');

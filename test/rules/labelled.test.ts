@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadExample } from '../helpers/examples.js';
 import { describe, expect, it } from 'vitest';
 import { findLabelledAnswers } from '../../rules/checks/labelled.js';
 import { evaluateRules } from '../../rules/evaluate.js';
@@ -8,13 +8,8 @@ import type { RuleMessage } from '../../rules/verdict.js';
 
 const NOW = new Date('2026-12-03T09:00:00Z');
 
-function load(path: string): RuleSet {
-  const result = loadRuleSet(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'), path);
-  if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-  return result.ruleSet;
-}
-const SPANISH = load('examples/soporte.es.yaml');
-const ENGLISH = load('examples/support.en.yaml');
+const SPANISH = loadExample('examples/soporte.es.yaml');
+const ENGLISH = loadExample('examples/support.en.yaml');
 
 const found = (ruleSet: RuleSet, visibleText: string) => {
   const message: RuleMessage = { subject: 'Consulta', visibleText, fromAddress: 'ana@cliente.es', mailbox: ruleSet.mailboxes[0]!.address, tags: [], attachments: [] };
