@@ -1,3 +1,4 @@
+import { startsFieldBlock } from '../../parsers/reply-patterns.js';
 import type { Detector, Field } from '../schema.js';
 import { clipText } from './check-input.js';
 import { normalizeLabel } from './label-text.js';
@@ -50,12 +51,10 @@ export function findLabelledAnswers(fields: readonly Field[], visibleText: strin
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (/^\s*>/.test(line)) continue;
-    const body = line.replace(BULLET, '');
-    const colon = /^([^:：\n]{1,60}?)\s*[:：]\s*(.*)$/u.exec(body);
-    const labelText = colon ? colon[1]! : body.length <= MAX_LABEL_CHARS ? body : '';
-    const field = labelText ? index.get(normalizeLabel(labelText)) : undefined;
-    if (!field || found.has(field.id)) continue;
-    let value = colon ? colon[2]!.trim() : '';
+    const labelled = readLabel(line);
+    const field = labelled ? index.get(normalizeLabel(labelled.label)) : undefined;
+    if (!labelled || !field || found.has(field.id)) continue;
+    let value = labelled.rest.trim();
     if (!value) {
       // the label on its own line: the answer is the next line that says something
       const next = lines.slice(i + 1).find((candidate) => candidate.trim() !== '');
@@ -69,19 +68,13 @@ export function findLabelledAnswers(fields: readonly Field[], visibleText: strin
   return found;
 }
 
-/** "From:/De:/Von:" (with an address) followed within a few lines by "Subject:/Asunto:/Betreff:"… */
-const HEADER_FROM = /^\s*\*?(?:from|de|von|da|od|van|fra|från|от|de la)\s*\*?\s*:.*(?:@|<)/iu;
-const HEADER_SUBJECT = /^\s*\*?(?:subject|asunto|betreff|objet|oggetto|assumpte|assunto|gaia|onderwerp|emne|ämne|тема)\s*\*?\s*:/iu;
-
 /**
- * The lines before a quoted or forwarded mail's header block: if the visible-reply extraction
- * missed one, its "Date:/Fecha:" line must not answer "when" for the customer.
+ * The lines before a quoted or forwarded mail's header block ("De:/Fecha:/Asunto:"), found the
+ * way the visible-reply extraction finds it: if that block reached this text anyway, its
+ * "Fecha:" line must not answer "when" for the customer.
  */
 function beforeHeaderBlock(lines: string[]): string[] {
-  for (let i = 0; i < lines.length; i++) {
-    if (!HEADER_FROM.test(lines[i]!)) continue;
-    if (lines.slice(i + 1, i + 6).some((line) => HEADER_SUBJECT.test(line))) return lines.slice(0, i);
-  }
+  for (let i = 0; i < lines.length; i++) if (startsFieldBlock(lines, i)) return lines.slice(0, i);
   return lines;
 }
 
@@ -92,10 +85,20 @@ function takesWrittenAnswer(detector: Detector): boolean {
   return true;
 }
 
-function isLabelLine(line: string, index: Map<string, Field>): boolean {
+/**
+ * The label a line starts with and what follows it: "Cuándo: ayer" is ("Cuándo", "ayer"); a short
+ * line without a colon may be a label alone ("Cuándo", ""); null for a long line without one.
+ */
+function readLabel(line: string): { label: string; rest: string } | null {
   const body = line.replace(BULLET, '');
-  const colon = /^([^:：\n]{1,60}?)\s*[:：]/u.exec(body);
-  return index.has(normalizeLabel(colon ? colon[1]! : body));
+  const colon = /^([^:：\n]{1,60}?)\s*[:：]\s*(.*)$/u.exec(body);
+  if (colon) return { label: colon[1]!, rest: colon[2]! };
+  return body.length <= MAX_LABEL_CHARS && body.trim() !== '' ? { label: body, rest: '' } : null;
+}
+
+function isLabelLine(line: string, index: Map<string, Field>): boolean {
+  const labelled = readLabel(line);
+  return labelled !== null && index.has(normalizeLabel(labelled.label));
 }
 
 /** The value starts like the field's hint in some language: our own request, not the customer's words. */
