@@ -146,9 +146,9 @@ function watchCopy<S extends Stream>(sql: Sql, statement: string, direction: 'in
     fail(err);
     reject(err);
   };
-  const opened = (direction === 'in' ? query.writable() : query.readable()) as Promise<unknown> as Promise<S>;
-  // an error before the stream exists rejects both; `done` is the one the caller waits on
-  return { stream: Promise.race([opened, done.then(() => Promise.reject(new Error('COPY ended before its stream opened')))]) as Promise<S>, done };
+  // an error before the stream exists rejects the query, and so both of these
+  const stream = (direction === 'in' ? query.writable() : query.readable()) as Promise<unknown> as Promise<S>;
+  return { stream, done };
 }
 
 /**

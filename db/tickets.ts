@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
@@ -60,7 +60,7 @@ export async function fieldsOfRequesterTickets(db: Db, requesterId: number, exce
   return db
     .select({ number: tickets.number, fields: tickets.fields })
     .from(tickets)
-    .where(and(eq(tickets.requesterId, requesterId), sql`${tickets.id} <> ${exceptTicketId}`))
+    .where(and(eq(tickets.requesterId, requesterId), ne(tickets.id, exceptTicketId)))
     .orderBy(desc(tickets.updatedAt), desc(tickets.id))
     .limit(limit);
 }

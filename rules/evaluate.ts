@@ -1,7 +1,8 @@
 import { clipText, MAX_SCAN_CHARS, type CheckInput } from './checks/check-input.js';
 import { matchAttachments } from './checks/attachment.js';
 import { detectField } from './checks/detect.js';
-import { findKeyword, foldText } from './checks/keywords.js';
+import { foldText } from './checks/fold-text.js';
+import { findKeyword } from './checks/keywords.js';
 import { findLabelledAnswers } from './checks/labelled.js';
 import { countCharacters } from './checks/min-length.js';
 import { compileRegex } from './compile-regex.js';

@@ -3,8 +3,6 @@ import type { ParsedMessage } from '../../parsers/message.js';
 import { resolveRecipient, type RecipientMatch } from '../../rules/mailboxes.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 
-/** Header mailroom puts on everything it sends; seeing it inbound means a loop. */
-
 export interface Classification {
   /** The support mailbox the message was sent to; null when it only went to a bounce address. */
   mailbox: Mailbox | null;

@@ -55,11 +55,13 @@ export async function enterStatus(
   cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
 ): Promise<number[]> {
   const deliveryIds: number[] = [];
+  let requester: Awaited<ReturnType<typeof findRequester>> | undefined;
   for (const action of actionsOnEnter(ctx.ruleSet, to)) {
     if ('add_tag' in action) await updateTags(tx, ticket, [action.add_tag], []);
     else if ('remove_tag' in action) await updateTags(tx, ticket, [], [action.remove_tag]);
     else {
-      const requester = await findRequester(tx, ticket);
+      // read once, for however many notifications this status sends
+      requester ??= await findRequester(tx, ticket);
       const recipient = action.notify === 'requester' ? (requester?.address ?? null) : action.notify;
       const { deliveryId } = await queueAutomaticMail(tx, ctx, {
         ticket,

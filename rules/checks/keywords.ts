@@ -4,8 +4,6 @@ import type { FoundField } from '../verdict.js';
 import type { CheckInput } from './check-input.js';
 import { foldText } from './fold-text.js';
 
-export { foldText };
-
 interface KeywordPattern {
   source: string;
   /** Folded keyword (single spaces) to the keyword as the admin wrote it. */
