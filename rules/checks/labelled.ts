@@ -1,4 +1,4 @@
-import { startsFieldBlock } from '../../parsers/reply-patterns.js';
+import { nextNonBlank, startsFieldBlock } from '../../parsers/reply-patterns.js';
 import type { Detector, Field } from '../schema.js';
 import { clipText } from './check-input.js';
 import { normalizeLabel } from './label-text.js';
@@ -57,7 +57,9 @@ export function findLabelledAnswers(fields: readonly Field[], visibleText: strin
     let value = labelled.rest.trim();
     if (!value) {
       // the label on its own line: the answer is the next line that says something
-      const next = lines.slice(i + 1).find((candidate) => candidate.trim() !== '');
+      // (a scan to the next non-blank line, never a copy of the rest: linear over the whole text)
+      const at = nextNonBlank(lines, i + 1);
+      const next = at === -1 ? undefined : lines[at]!;
       if (next === undefined || /^\s*>/.test(next) || isLabelLine(next, index)) continue;
       value = next.trim();
     }

@@ -46,6 +46,16 @@ describe('answers written under a field label', () => {
     expect(findLabelledAnswers(ruleSet.fields, text).get(fieldId)).toBeUndefined();
   });
 
+  it.each([
+    ['bare labels with blank lines between them', 'día\n\n'.repeat(200_000)],
+    ['bare labels, one per line', 'url\n'.repeat(250_000)],
+    ['labels with an empty value', 'Cuándo:\n\n'.repeat(100_000)],
+  ])('reads 1 MB of %s quickly: each line is looked at a bounded number of times', (_shape, text) => {
+    const started = performance.now();
+    found(SPANISH, text);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   it('never takes a label followed by another label as its value', () => {
     const result = findLabelledAnswers(SPANISH.fields, 'Cuándo:\nDónde: en Informes');
     expect(result.get('cuando')).toBeUndefined();
