@@ -45,7 +45,7 @@ export interface App {
   stop(): Promise<void>;
   reloadRules(): Promise<boolean>;
   /** Runs a CLI command line inside the daemon, on its database and queue. */
-  runCommand(argv: string[], io: CliIO): Promise<number>;
+  runCommand(argv: string[], io: CliIO, files?: ReadonlyMap<string, Buffer>): Promise<number>;
   /** Available after start. */
   readonly db: Db;
   readonly queue: JobQueue;
@@ -209,7 +209,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     return { smtpPort, httpPort };
   }
 
-  function runCommand(argv: string[], io: CliIO): Promise<number> {
+  function runCommand(argv: string[], io: CliIO, files: ReadonlyMap<string, Buffer> = new Map()): Promise<number> {
     const db = need(database, 'database').db;
     const ctx: CliContext = {
       io,
@@ -221,6 +221,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       },
       enqueueDeliveries: async (ids) => {
         for (const id of ids) await need(outboundQueue, 'outbound queue').enqueue(id);
+      },
+      readFile: async (path) => {
+        const file = files.get(path);
+        if (!file) throw new AppError('NOT_FOUND', `${path}: no such file was sent with the command`);
+        return file;
       },
       secret: () => need(secretValue, 'secret'),
       rules: async () => need(rules, 'rules').current(),

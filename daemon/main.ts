@@ -2,7 +2,7 @@ import { createApp } from './app.js';
 import { isKnownDriverGlitch } from './driver-glitch.js';
 import { createCliForwarder } from './cli/forward.js';
 import { createLocalContext } from './cli/local-context.js';
-import { DATABASE_COMMANDS } from './cli/context.js';
+import { needsDatabase } from './cli/context.js';
 import { EXIT, runCli } from './cli/program.js';
 import { parseConfig, type Config } from './config.js';
 import { readDaemonInfo } from './data-dir.js';
@@ -16,13 +16,15 @@ async function main(argv: string[]): Promise<number> {
   const configProblems = parsed.ok ? [] : parsed.problems;
 
   // In embedded mode the running daemon owns PGlite: its database commands run inside it.
-  if (config && !config.databaseUrl && DATABASE_COMMANDS.has(argv[0] ?? '')) {
+  if (config && !config.databaseUrl && needsDatabase(argv)) {
     const owner = readDaemonInfo(config.dataDir);
     if (owner && owner.httpPort === 0) {
       process.stderr.write(`mailroom: another mailroom command (pid ${owner.pid}) is using the embedded database; try again\n`);
       return EXIT.LOCKED;
     }
-    if (owner) return createCliForwarder(owner).run(argv);
+    // The rules file is this terminal's, as it would be for a command run here.
+    const forwarded = argv[0] === 'rules' && !argv.some((arg) => arg === '--config' || arg.startsWith('--config=')) ? [...argv, '--config', config.rulesFile] : argv;
+    if (owner) return createCliForwarder(owner).run(forwarded);
   }
   const io = {
     out: (text: string) => void process.stdout.write(text),

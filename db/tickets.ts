@@ -49,6 +49,15 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
   return row!.id;
 }
 
+/** A contact by address, without creating it. */
+export async function findContact(db: Db, address: string): Promise<{ id: number; name: string; suppressed: boolean } | null> {
+  const [row] = await db
+    .select({ id: contacts.id, name: contacts.name, suppressedAt: contacts.suppressedAt })
+    .from(contacts)
+    .where(eq(contacts.address, address.trim().toLowerCase()));
+  return row ? { id: row.id, name: row.name, suppressed: row.suppressedAt !== null } : null;
+}
+
 /** The ticket's requester: the address automatic mail goes to and the name it greets. */
 export async function findRequester(db: Db, ticket: Pick<TicketRow, 'requesterId'>): Promise<{ address: string; name: string } | null> {
   const [row] = await db.select({ address: contacts.address, name: contacts.name }).from(contacts).where(eq(contacts.id, ticket.requesterId));

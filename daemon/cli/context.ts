@@ -21,6 +21,11 @@ export interface CliContext {
   enqueue: ((ids: number[]) => Promise<void>) | null;
   /** Hands outbox rows to the send queue now; null when only the daemon's sweeper can. */
   enqueueDeliveries: ((ids: number[]) => Promise<void>) | null;
+  /**
+   * Reads a file named on the command line. A forwarded command gets the files the terminal's
+   * CLI read and sent along; it never reads the daemon's own disk.
+   */
+  readFile(path: string): Promise<Buffer>;
   /** The HMAC key tokens are signed with. */
   secret(): string;
   /** The rules in force (the daemon's), or read from the rules file. */
@@ -33,6 +38,15 @@ export interface CliContext {
 
 /** Commands that need the database; in embedded mode they run inside the daemon if it is up. */
 export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'bounces', 'suppressions', 'failures']);
+
+/** What one forwarded command may carry in files; the daemon refuses a larger request. */
+export const MAX_FORWARDED_FILE_BYTES = 48 * 1024 * 1024;
+
+/** Whether a command line reads the database: a database command, or `rules test --ticket N`. */
+export function needsDatabase(argv: string[]): boolean {
+  if (DATABASE_COMMANDS.has(argv[0] ?? '')) return true;
+  return argv[0] === 'rules' && argv[1] === 'test' && argv.some((arg) => arg === '--ticket' || arg.startsWith('--ticket='));
+}
 
 export function requireConfig(ctx: CliContext): Config {
   if (!ctx.config) throw new Error(`invalid environment:\n  ${ctx.configProblems.join('\n  ')}`);

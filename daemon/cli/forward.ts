@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { DaemonInfo } from '../data-dir.js';
+import { MAX_FORWARDED_FILE_BYTES } from './context.js';
 import { EXIT } from './program.js';
 
 /** Sends a command line to the daemon that owns the embedded database and relays its output. */
@@ -7,8 +8,10 @@ export function createCliForwarder(info: DaemonInfo) {
   return {
     async run(originalArgv: string[]): Promise<number> {
       let argv: string[];
+      let files: Record<string, string>;
       try {
         argv = await inlineLocalFiles(originalArgv);
+        files = await filesNamedIn(argv);
       } catch (err) {
         process.stderr.write(`mailroom: ${(err as Error).message}\n`);
         return EXIT.USAGE;
@@ -20,7 +23,7 @@ export function createCliForwarder(info: DaemonInfo) {
           method: 'POST',
           headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
           // Progress lines are drawn only when the user's terminal would show them.
-          body: JSON.stringify({ argv, tty: Boolean(process.stderr.isTTY) }),
+          body: JSON.stringify({ argv, tty: Boolean(process.stderr.isTTY), files }),
         });
       } catch (err) {
         process.stderr.write(`mailroom: the daemon (pid ${info.pid}) owns the database but did not answer: ${(err as Error).message}\n`);
@@ -68,6 +71,23 @@ async function inlineLocalFiles(argv: string[]): Promise<string[]> {
     out.push('--body', text);
   }
   return out;
+}
+
+/**
+ * Every argument that names a readable file here is sent along (base64), so a forwarded command
+ * reads the same bytes a local one would.
+ */
+async function filesNamedIn(argv: string[]): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  let total = 0;
+  for (const arg of new Set(argv)) {
+    const info = await stat(arg).catch(() => null);
+    if (!info?.isFile()) continue;
+    total += info.size;
+    if (total > MAX_FORWARDED_FILE_BYTES) throw new Error(`the files on this command line are larger than ${MAX_FORWARDED_FILE_BYTES / 1024 / 1024} MiB`);
+    files[arg] = (await readFile(arg)).toString('base64');
+  }
+  return files;
 }
 
 async function readStdin(): Promise<string> {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Config } from '../config.js';
@@ -46,6 +47,7 @@ export function createLocalContext(options: {
     },
     enqueue: options.config?.redisUrl ? (ids) => enqueueVia(requireConfig(ctx), QUEUES.inbound, ids) : null,
     enqueueDeliveries: options.config?.redisUrl ? (ids) => enqueueVia(requireConfig(ctx), QUEUES.outbound, ids) : null,
+    readFile: (path) => readFile(path),
     secret() {
       const config = requireConfig(ctx);
       return config.secret ?? loadOrCreateSecret(config.dataDir);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { FailureFilter } from '../../db/bounces.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../db/schema.js';
-import type { CliIO } from '../cli/context.js';
+import { MAX_FORWARDED_FILE_BYTES, type CliIO } from '../cli/context.js';
 import { AppError } from '../errors.js';
 import { failuresCsv, failuresJson, parseDateFilter, type FailureRow } from '../reports/failures.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +35,7 @@ export interface HttpDeps {
   /** Prometheus exposition of the daemon's metrics. */
   metrics: () => Promise<{ contentType: string; body: string }>;
   /** Runs a forwarded CLI command inside the daemon (embedded mode); null disables the endpoint. */
-  runCli: ((argv: string[], io: CliIO) => Promise<number>) | null;
+  runCli: ((argv: string[], io: CliIO, files: ReadonlyMap<string, Buffer>) => Promise<number>) | null;
   cliToken: string;
   api: AgentApi | null;
 }
@@ -125,21 +125,28 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   async function runForwarded(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    runCli: (argv: string[], io: CliIO) => Promise<number>,
+    runCli: (argv: string[], io: CliIO, files: ReadonlyMap<string, Buffer>) => Promise<number>,
   ): Promise<void> {
     if (!isAuthorized(req.headers.authorization, deps.cliToken)) return sendJson(res, 401, { error: 'unauthorized' });
-    const body = await readBody(req);
+    // Base64 makes the files a third larger; the argv and framing fit in the rest.
+    const body = await readBody(req, Math.ceil((MAX_FORWARDED_FILE_BYTES * 4) / 3) + MAX_BODY_BYTES);
     if (body === null) return sendJson(res, 413, { error: 'body too large' });
     let argv: unknown;
     let tty = false;
+    let files: unknown;
     try {
-      const parsed = JSON.parse(body) as { argv?: unknown; tty?: unknown };
+      const parsed = JSON.parse(body) as { argv?: unknown; tty?: unknown; files?: unknown };
       argv = parsed.argv;
       tty = parsed.tty === true;
+      files = parsed.files ?? {};
     } catch {
-      return sendJson(res, 400, { error: 'body must be JSON {"argv": [...]}' });
+      return sendJson(res, 400, { error: 'body must be JSON {"argv": [...], "files": {"path": "base64"}}' });
     }
     if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) return sendJson(res, 400, { error: 'argv must be a list of strings' });
+    if (typeof files !== 'object' || files === null || Array.isArray(files) || !Object.values(files).every((f) => typeof f === 'string')) {
+      return sendJson(res, 400, { error: 'files must map paths to base64 text' });
+    }
+    const sent = new Map(Object.entries(files as Record<string, string>).map(([path, base64]) => [path, Buffer.from(base64, 'base64')]));
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     // NDJSON frames: {"out": text} | {"err": text} | {"exit": code}
     const io: CliIO = {
@@ -148,7 +155,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       isTTY: tty,
     };
     deps.logger.info({ event: 'cli.forwarded', command: argv.slice(0, 2).join(' ') }, 'running CLI command for the local CLI');
-    const code = await runCli(argv as string[], io);
+    const code = await runCli(argv as string[], io, sent);
     res.end(`${JSON.stringify({ exit: code })}\n`);
   }
 

@@ -7,7 +7,6 @@ import { decide, type Decision, type MessageFacts, type PlannedMail, type Ticket
 import { redactSensitive } from '../../rules/evaluate.js';
 import { planWithoutRequest } from '../../rules/plan.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
-import type { FoundField } from '../../rules/verdict.js';
 import { queueAutomaticMail, type AutomaticMailContext } from '../tickets/automatic-mail.js';
 import { changeStatus, enterStatus, updateTags } from '../tickets/ticket-status.js';
 
@@ -32,20 +31,6 @@ export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: 
     mailbox: mailbox.address,
     tags: details.filter((detail) => verifyToken(secret, 't', detail) === null).map((d) => d.toLowerCase()),
     attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
-  };
-}
-
-/** The ticket row as the decision sees it. */
-export function ticketBefore(ticket: TicketRow, isNew: boolean, requester: { name: string; address: string } | null): TicketBefore {
-  return {
-    number: ticket.number,
-    isNew,
-    status: ticket.status,
-    tags: ticket.tags,
-    detailRequests: ticket.detailRequests,
-    category: ticket.category,
-    fields: (ticket.fields ?? {}) as Record<string, FoundField>,
-    requester: isNew ? null : requester,
   };
 }
 

@@ -5,7 +5,6 @@ import {
   addParticipants,
   addTicketEvent,
   createTicket,
-  fieldsOfRequesterTickets,
   findRequester,
   findTicketById,
   isParticipant,
@@ -17,12 +16,14 @@ import {
 } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
-import { applyEvaluation, evaluateMessage, messageFacts, ticketBefore } from './apply-rules.js';
+import { applyEvaluation, evaluateMessage, messageFacts } from './apply-rules.js';
+import { ticketBefore } from '../tickets/ticket-state.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
+import { knownCustomerFields } from '../tickets/customer-fields.js';
 
 export type FilingOutcome =
   | {
@@ -123,29 +124,13 @@ export async function fileIntoTicket(
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }
 
-/**
- * A new ticket starts with what is known about its customer: each `scope: customer` field from
- * the requester's latest ticket that has it (a follow-up's parent included). An event records
- * which ticket each value came from.
- */
+/** A new ticket starts with what is known about its customer; an event records where each value came from. */
 async function carryCustomerFields(tx: Db, ticket: TicketRow, ruleSet: RuleSet): Promise<TicketRow> {
-  const wanted = ruleSet.fields.filter((field) => field.scope === 'customer').map((field) => field.id);
-  if (wanted.length === 0) return ticket;
-  const carried: Record<string, FoundField> = {};
-  const from: Record<string, number> = {};
-  for (const earlier of await fieldsOfRequesterTickets(tx, ticket.requesterId, ticket.id)) {
-    const fields = (earlier.fields ?? {}) as Record<string, FoundField | undefined>;
-    for (const id of wanted) {
-      const known = fields[id];
-      if (id in carried || !known) continue;
-      carried[id] = { value: known.value };
-      from[id] = earlier.number;
-    }
-    if (Object.keys(carried).length === wanted.length) break;
-  }
-  if (Object.keys(carried).length === 0) return ticket;
-  await addTicketEvent(tx, ticket.id, 'fields.carried', { fields: Object.fromEntries(Object.entries(carried).map(([id, f]) => [id, { value: f.value, fromTicket: from[id] }])) });
-  return { ...ticket, fields: { ...((ticket.fields ?? {}) as Record<string, FoundField>), ...carried } };
+  const carried = await knownCustomerFields(tx, ruleSet, ticket.requesterId, ticket.id);
+  const ids = Object.keys(carried.fields);
+  if (ids.length === 0) return ticket;
+  await addTicketEvent(tx, ticket.id, 'fields.carried', { fields: Object.fromEntries(ids.map((id) => [id, { value: carried.fields[id]!.value, fromTicket: carried.fromTicket[id] }])) });
+  return { ...ticket, fields: { ...((ticket.fields ?? {}) as Record<string, FoundField>), ...carried.fields } };
 }
 
 async function openLinkedTicket(

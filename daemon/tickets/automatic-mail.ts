@@ -39,6 +39,22 @@ export interface AutomaticMailContext {
 /** The delivery to enqueue after commit, or why the mail was withheld. */
 export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: null; withheld: string };
 
+/**
+ * The rate-limit windows of the rules with the automatic mail already counted in each, and our
+ * own addresses: what decideAutoReply weighs besides the message and the suppression list.
+ */
+export async function autoReplyCounts(db: Db, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date) {
+  const since = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+  const limits = ruleSet.auto_replies;
+  const perTicket = await Promise.all(
+    limits.per_ticket.map(async (w) => ({ ...w, count: ticketId === null ? 0 : await countAutomaticOnTicket(db, ticketId, since(w.minutes)) })),
+  );
+  const perRecipient = recipient
+    ? await Promise.all(limits.per_recipient.map(async (w) => ({ ...w, count: await countAutomaticToRecipient(db, recipient, since(w.minutes)) })))
+    : [];
+  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient };
+}
+
 /** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */
 export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail: AutomaticMail): Promise<QueuedMail> {
   const kindName = typeof mail.template === 'string' ? mail.template : `notification:${mail.template.notification}`;
@@ -53,22 +69,7 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   if (!rendered) return withhold('no_template', `no "${kindName}" template for language "${mail.mailbox.language}"`);
   const recipient = mail.recipient?.toLowerCase() ?? null;
   const { suppressed } = recipient && recipient.includes('@') ? await lockRecipient(tx, recipient) : { suppressed: false };
-  const since = (minutes: number) => new Date(ctx.now.getTime() - minutes * 60_000);
-  const limits = ctx.ruleSet.auto_replies;
-  const perTicket = await Promise.all(
-    limits.per_ticket.map(async (w) => ({ ...w, count: await countAutomaticOnTicket(tx, mail.ticket.id, since(w.minutes)) })),
-  );
-  const perRecipient = recipient
-    ? await Promise.all(limits.per_recipient.map(async (w) => ({ ...w, count: await countAutomaticToRecipient(tx, recipient, since(w.minutes)) })))
-    : [];
-  const decision = decideAutoReply({
-    automation: mail.automation,
-    recipient,
-    ownAddresses: new Set(ctx.ruleSet.mailboxes.map((m) => m.address)),
-    suppressed,
-    perTicket,
-    perRecipient,
-  });
+  const decision = decideAutoReply({ automation: mail.automation, recipient, suppressed, ...(await autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now)) });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
   const cc: string[] = [];

@@ -154,7 +154,7 @@ describe('the mailroom command', () => {
   it('rules test shows the category, missing fields and the exact mail that would be sent', async () => {
     const eml = path.join(dataDir, 'question.eml');
     writeFileSync(eml, 'From: Ana <ana@cliente.es>\r\nTo: soporte@example.com\r\nSubject: No me llegan los envíos\r\nMessage-ID: <q@cliente.es>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nno me llegan los envíos, mi cuenta 123456\r\n');
-    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', '4242'], env);
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--number', '4242'], env);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
       category: { id: string };

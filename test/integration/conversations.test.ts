@@ -42,6 +42,23 @@ async function startWith(rules: string): Promise<TestApp> {
   return app;
 }
 
+/** The environment of a `mailroom` command run beside the test's daemon, in either mode. */
+const cliEnv = (t: TestApp): Record<string, string> => ({
+  MAILROOM_CONFIG: t.rulesFile,
+  MAILROOM_DATA_DIR: t.dataDir,
+  MAILROOM_SECRET: t.secret,
+  ...(t.databaseUrl ? { DATABASE_URL: t.databaseUrl } : {}),
+});
+
+interface RulesTestReport {
+  ticket: { number: number; new: boolean; opens: { relation: string; linkedTo: number } | null; statusBefore: string | null };
+  found: Record<string, { value: string | null }>;
+  missing: Array<{ id: string }>;
+  status: string | null;
+  addTags: string[];
+  mails: Array<{ kind: string; to: string; cc: string[]; subject: string; body: string }>;
+}
+
 let customer = 0;
 /** A new customer address for each test, so rate limits of one never touch another. */
 const newCustomer = (name: string) => `${name}.${++customer}@cliente.es`;
@@ -154,7 +171,7 @@ describe('the Spanish example, as customers answer', () => {
 
     const eml = path.join(t.dataDir, 'same.eml');
     writeFileSync(eml, raw);
-    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', String(ticket.number)], { MAILROOM_CONFIG: t.rulesFile, MAILROOM_DATA_DIR: t.dataDir, MAILROOM_SECRET: t.secret });
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--number', String(ticket.number)], cliEnv(t));
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { found: Record<string, { value: string | null }>; missing: Array<{ id: string }>; status: string | null; addTags: string[]; mails: Array<{ kind: string; to: string; subject: string; body: string }> };
     const foundEvent = detail.events.find((e) => e.type === 'fields.found')!.data as { fields: Record<string, string | null> };
@@ -163,6 +180,52 @@ describe('the Spanish example, as customers answer', () => {
     expect(report.status).toBe(detail.ticket.status);
     expect([...report.addTags].sort()).toEqual([...detail.ticket.tags].sort());
     expect(report.mails.map((m) => ({ to: m.to, subject: m.subject, body: m.body.trim() }))).toEqual([{ to: leo, subject: mail.message.subject, body: mail.message.text.trim() }]);
+  }, 60_000);
+
+  it('rules test --ticket N shows what the daemon then does with a reply on ticket N', async () => {
+    const ines = newCustomer('ines');
+    const colega = newCustomer('colega');
+    const first = rawMessage({ from: `Inés <${ines}>`, cc: `Colega <${colega}>`, subject: 'No me llegan los envíos', body: 'no me llegan los envíos desde ayer' });
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(await t.send({ from: ines, to: ['soporte@example.com'] }, first))));
+    const request = await nthMailTo(ines, 1);
+    const reply = rawMessage({ from: `Colega <${colega}>`, subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: 'Cuenta: 778899\nSubcuenta: 12' });
+    const eml = path.join(t.dataDir, 'reply.eml');
+    writeFileSync(eml, reply);
+
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', String(ticket.number)], cliEnv(t));
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RulesTestReport;
+    expect(report.ticket).toEqual({ number: ticket.number, new: false, opens: null, statusBefore: 'pending' });
+
+    const row = await waitForInbound(t, queuedId(await t.send({ from: colega, to: ['soporte@example.com'] }, reply)));
+    const detail = await ticketDetail(t, ticket.id);
+    const foundEvents = detail.events.filter((e) => e.type === 'fields.found');
+    expect(Object.fromEntries(Object.entries(report.found).map(([id, f]) => [id, f.value]))).toEqual((foundEvents.at(-1)!.data as { fields: unknown }).fields);
+    expect(report.missing.map((m) => m.id)).toEqual(detail.ticket.missingFields);
+    expect(report.status ?? 'pending').toBe(detail.ticket.status);
+    const answer = await nthMailTo(ines, 2);
+    expect(report.mails.map((m) => ({ to: m.to, cc: m.cc, subject: m.subject, body: m.body.trim() }))).toEqual([
+      { to: ines, cc: [colega], subject: answer.message.subject, body: answer.message.text.trim() },
+    ]);
+    expect(row.ticketId).toBe(ticket.id);
+  }, 60_000);
+
+  it('rules test --ticket N on a closed ticket shows the follow-up it would open, with what is known of the customer', async () => {
+    const teo = newCustomer('teo');
+    const first = await write(t, teo, { subject: 'No me llegan los envíos', body: 'no me llegan los envíos. Cuenta 123456, subcuenta 7890.' });
+    await nthMailTo(teo, 1);
+    await setTicketStatus(t.db, first.id, 'closed');
+    const eml = path.join(t.dataDir, 'followup.eml');
+    writeFileSync(eml, rawMessage({ from: `Teo <${teo}>`, subject: 'Vuelve a pasar', body: 'Vuelve a pasar: no llegan.' }));
+    const run = await runMailroom(['rules', 'test', eml, '--json', '--ticket', String(first.number), '--number', '777'], cliEnv(t));
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RulesTestReport;
+    expect(report.ticket).toEqual({ number: 777, new: true, opens: { relation: 'followup', linkedTo: first.number }, statusBefore: null });
+    expect(report.missing.map((m) => m.id)).not.toContain('cuenta');
+    expect(report.missing.map((m) => m.id)).toContain('que_ocurre');
+    const none = await runMailroom(['rules', 'test', eml, '--ticket', '999999'], cliEnv(t));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no ticket 999999');
   }, 60_000);
 
   it('asks for the device when only the mail client is given', async () => {

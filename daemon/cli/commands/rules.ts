@@ -1,21 +1,24 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { decideAutoReply } from '../../../parsers/auto-generated.js';
+import { findContact } from '../../../db/tickets.js';
+import { decideAutoReply, type AutoReplyInput } from '../../../parsers/auto-generated.js';
 import { parseMessage, type ParsedMessage } from '../../../parsers/message.js';
 import { decide, type PlannedMail, type TicketBefore } from '../../../rules/decide.js';
 import { formatProblem, loadRuleSet, type RuleProblem } from '../../../rules/load.js';
+import { planWithoutRequest } from '../../../rules/plan.js';
 import { findMailbox } from '../../../rules/mailboxes.js';
 import type { RuleSet } from '../../../rules/schema.js';
 import { renderReply } from '../../../rules/templates/render-reply.js';
 import { AppError } from '../../errors.js';
 import { messageFacts } from '../../pipeline/apply-rules.js';
+import { autoReplyCounts } from '../../tickets/automatic-mail.js';
+import { ticketForReply, type ReplyTarget } from '../../tickets/ticket-state.js';
 import { classifyMessage } from '../../pipeline/classify.js';
 import { printJson, type CliContext } from '../context.js';
 
-async function loadFile(file: string): Promise<{ ok: true; ruleSet: RuleSet } | { ok: false; problems: RuleProblem[] }> {
+async function loadFile(ctx: CliContext, file: string): Promise<{ ok: true; ruleSet: RuleSet } | { ok: false; problems: RuleProblem[] }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await ctx.readFile(file)).toString('utf8');
   } catch (err) {
     return { ok: false, problems: [{ file, line: null, column: null, path: '', message: `cannot read: ${(err as Error).message}` }] };
   }
@@ -34,7 +37,7 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
     .action(async (fileArg: string | undefined, options: { json?: boolean }) => {
       const file = fileArg ?? defaultFile();
       if (!file) throw new AppError('USAGE', 'no rules file: give FILE or set MAILROOM_CONFIG');
-      const result = await loadFile(file);
+      const result = await loadFile(ctx, file);
       if (!result.ok) setExit(1);
       if (options.json) {
         printJson(ctx, result.ok ? { ok: true, file, problems: [], summary: summarize(result.ruleSet) } : { ok: false, file, problems: result.problems, summary: null });
@@ -50,15 +53,18 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
 
   rules
     .command('test')
-    .description('show what the rules would do with a message, as the first mail of a new ticket')
+    .description('show what the daemon would do with a message: as the first mail of a new ticket, or as a reply on ticket N')
     .argument('<message>', '.eml file')
     .option('--config <file>', 'rules file to try (default: MAILROOM_CONFIG)')
-    .option('--ticket <number>', 'ticket number to show in the mail', '1000')
+    .option('--ticket <number>', 'an existing ticket the message replies to, read from the database')
+    .option('--number <number>', 'the number to show for a new ticket', '1000')
     .option('--json', 'machine-readable output (see README)')
-    .action(async (messageFile: string, options: { config?: string; ticket: string; json?: boolean }) => {
+    .action(async (messageFile: string, options: { config?: string; ticket?: string; number: string; json?: boolean }) => {
       const file = options.config ?? defaultFile();
       if (!file) throw new AppError('USAGE', 'no rules file: give --config FILE or set MAILROOM_CONFIG');
-      const loaded = await loadFile(file);
+      const ticketNumber = options.ticket === undefined ? null : ticketNumberOption('--ticket', options.ticket);
+      const newNumber = ticketNumberOption('--number', options.number);
+      const loaded = await loadFile(ctx, file);
       if (!loaded.ok) {
         for (const problem of loaded.problems) ctx.io.err(`${formatProblem(problem)}\n`);
         setExit(1);
@@ -66,7 +72,7 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
       }
       let raw: Buffer;
       try {
-        raw = await readFile(messageFile);
+        raw = await ctx.readFile(messageFile);
       } catch (err) {
         throw new AppError('NOT_FOUND', `cannot read ${messageFile}: ${(err as Error).message}`);
       }
@@ -83,13 +89,42 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
       } catch {
         secret = '';
       }
-      const report = simulate(loaded.ruleSet, parsed.message, Number(options.ticket), secret, new Date());
+      const ruleSet = loaded.ruleSet;
+      const message = parsed.message;
+      const now = new Date();
+      const newTicket: TicketBefore = { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
+      const report =
+        ticketNumber === null
+          ? await simulate(ruleSet, message, secret, now, { ticket: newTicket, ticketId: null, opens: null }, async () => ({ suppressed: false, ...emptyCounts(ruleSet) }))
+          : await ctx.withDb(async (db) => {
+              const sender = (message.from?.address ?? '').toLowerCase();
+              const target = await ticketForReply(db, ruleSet, ticketNumber, sender, newNumber);
+              if (!target) throw new AppError('NOT_FOUND', `no ticket ${ticketNumber}`);
+              return simulate(ruleSet, message, secret, now, target, async (recipient) => ({
+                suppressed: recipient ? ((await findContact(db, recipient))?.suppressed ?? false) : false,
+                ...(await autoReplyCounts(db, ruleSet, target.ticketId, recipient, now)),
+              }));
+            });
       if (options.json) {
         printJson(ctx, { file: messageFile, rules: file, ...report });
         return;
       }
       ctx.io.out(describe(report));
     });
+}
+
+function ticketNumberOption(name: string, text: string): number {
+  if (!/^\d{1,12}$/.test(text) || Number(text) < 1) throw new AppError('USAGE', `${name} takes a ticket number`);
+  return Number(text);
+}
+
+function emptyCounts(ruleSet: RuleSet) {
+  const limits = ruleSet.auto_replies;
+  return {
+    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
+    perTicket: limits.per_ticket.map((w) => ({ ...w, count: 0 })),
+    perRecipient: limits.per_recipient.map((w) => ({ ...w, count: 0 })),
+  };
 }
 
 function summarize(ruleSet: RuleSet) {
@@ -101,39 +136,49 @@ function summarize(ruleSet: RuleSet) {
   };
 }
 
-type Report = ReturnType<typeof simulate>;
+type Report = Awaited<ReturnType<typeof simulate>>;
+type MailLimits = (recipient: string | null) => Promise<Omit<AutoReplyInput, 'automation' | 'recipient'>>;
 
 /**
- * What the daemon would decide for this message as the first mail of a new ticket: the same
- * decision function (rules/decide.ts) and the same facts taken from the message
- * (messageFacts), then the same RFC 3834 check; no database, nothing sent.
+ * What the daemon would decide for this message on this ticket: the same decision function
+ * (rules/decide.ts), the same facts taken from the message (messageFacts), then the same RFC 3834
+ * check and rate limits. Nothing is stored or sent.
  */
-function simulate(ruleSet: RuleSet, message: ParsedMessage, ticketNumber: number, secret: string, now: Date) {
+async function simulate(ruleSet: RuleSet, message: ParsedMessage, secret: string, now: Date, target: ReplyTarget, limitsFor: MailLimits) {
   const recipients = [...message.to, ...message.cc].map((a) => a.address);
   const mailbox = recipients.map((a) => findMailbox(ruleSet, a)).find((m) => m !== null) ?? ruleSet.mailboxes[0]!;
   const envelopeFrom = /<([^>]*)>/.exec(message.headers.get('return-path')?.[0] ?? '')?.[1] ?? message.from?.address ?? '';
   const classification = classifyMessage(ruleSet, { mailFrom: envelopeFrom, rcptTo: recipients.length ? recipients : [mailbox.address] }, message);
   const automation = classification.automation;
   const facts = messageFacts(message, mailbox, classification.details, secret, envelopeFrom);
-  const ticket: TicketBefore = { number: ticketNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
-  const decision = decide(ruleSet, mailbox, ticket, facts, now);
+  const decision = decide(ruleSet, mailbox, target.ticket, facts, now);
   const { verdict } = decision;
   const plan = automation.autoGenerated ? null : decision.plan;
-  const verdictOnMail = decideAutoReply({
-    automation,
-    recipient: facts.answerAddress,
-    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
-    suppressed: false,
-    perTicket: [],
-    perRecipient: [],
-  });
-  const planned = plan ? [decision.reply ?? decision.warningAlone].filter((mail): mail is PlannedMail => mail !== null) : [];
-  const mails = planned.flatMap((mail) => {
-    const rendered = renderReply(mail.kind, ruleSet, mailbox, mail.values);
-    if (!rendered || !verdictOnMail.send) return [];
-    return [{ kind: mail.kind, from: `${mailbox.name} <${mailbox.address}>`, to: mail.to, subject: rendered.subject, body: rendered.body, headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } }];
-  });
+  const withheldBy = async (mail: PlannedMail) => {
+    const verdictOnMail = decideAutoReply({ automation, recipient: mail.to, ...(await limitsFor(mail.to)) });
+    return verdictOnMail.send ? null : verdictOnMail.reason;
+  };
+  const rendered = (mail: PlannedMail) => {
+    const text = renderReply(mail.kind, ruleSet, mailbox, mail.values);
+    if (!text) return [];
+    const headers = { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' };
+    return [{ kind: mail.kind, from: `${mailbox.name} <${mailbox.address}>`, to: mail.to, cc: mail.cc, subject: text.subject, body: text.body, headers }];
+  };
+  // One mail answers the message: the reply, or the warning alone when the reply is withheld.
+  let withheld: string | null = automation.autoGenerated ? `auto_generated:${automation.reason}` : null;
+  let mails: ReturnType<typeof rendered> = [];
+  if (plan && decision.reply) {
+    withheld = await withheldBy(decision.reply);
+    if (!withheld) mails = rendered(decision.reply);
+  }
+  if (plan && decision.warningAlone && mails.length === 0) {
+    const alone = await withheldBy(decision.warningAlone);
+    if (!alone) mails = rendered(decision.warningAlone);
+    withheld ??= alone;
+  }
+  const finalPlan = plan && decision.reply && withheld && decision.reply.kind !== 'acknowledgement' ? planWithoutRequest(plan, target.ticket, ruleSet, withheld) : plan;
   return {
+    ticket: { number: target.ticket.number, new: target.ticket.isNew, opens: target.opens, statusBefore: target.ticket.isNew ? null : target.ticket.status },
     mailbox: mailbox.address,
     automation,
     category: verdict.category,
@@ -143,17 +188,22 @@ function simulate(ruleSet: RuleSet, message: ParsedMessage, ticketNumber: number
     missing: verdict.missing,
     lengthProblem: verdict.lengthProblem,
     sensitive: verdict.sensitive.map((s) => ({ id: s.id, label: s.label, inText: s.inText, attachments: s.attachmentIndexes.length })),
-    status: plan?.status ?? null,
-    addTags: plan?.addTags ?? [],
-    removeTags: plan?.removeTags ?? [],
-    events: plan?.events ?? [],
+    status: finalPlan?.status ?? null,
+    addTags: finalPlan?.addTags ?? [],
+    removeTags: finalPlan?.removeTags ?? [],
+    events: finalPlan?.events ?? [],
     mails,
-    withheld: planned.length > 0 && !verdictOnMail.send ? verdictOnMail.reason : automation.autoGenerated ? `auto_generated:${automation.reason}` : null,
+    withheld,
   };
 }
 
 function describe(r: Report): string {
-  const lines = [`mailbox:   ${r.mailbox}`, `category:  ${r.category ? `${r.category.id} (${r.category.label})` : '-'}${r.responseTime ? `, response time ${r.responseTime}` : ''}`];
+  const where = r.ticket.opens
+    ? `new ticket #${r.ticket.number} (${r.ticket.opens.relation === 'followup' ? 'follow-up of' : 'a stranger replied on'} #${r.ticket.opens.linkedTo})`
+    : r.ticket.new
+      ? `new ticket #${r.ticket.number}`
+      : `#${r.ticket.number}, ${r.ticket.statusBefore}`;
+  const lines = [`ticket:    ${where}`, `mailbox:   ${r.mailbox}`, `category:  ${r.category ? `${r.category.id} (${r.category.label})` : '-'}${r.responseTime ? `, response time ${r.responseTime}` : ''}`];
   const found = Object.entries(r.found);
   lines.push(`found:     ${found.length ? found.map(([id, f]) => (f.value ? `${id}=${JSON.stringify(f.value)}` : id)).join(', ') : '-'}`);
   lines.push(`missing:   ${r.missing.length ? r.missing.map((m) => m.id).join(', ') : '-'}`);
@@ -161,7 +211,7 @@ function describe(r: Report): string {
   lines.push(`status:    ${r.status ?? 'unchanged'}; tags +[${r.addTags.join(', ')}] -[${r.removeTags.join(', ')}]`);
   if (r.withheld) lines.push(`no mail:   ${r.withheld}`);
   for (const mail of r.mails) {
-    lines.push('', `--- ${mail.kind} ---`, `From: ${mail.from}`, `To: ${mail.to}`, `Subject: ${mail.subject}`, ...Object.entries(mail.headers).map(([k, v]) => `${k}: ${v}`), '', mail.body.trimEnd());
+    lines.push('', `--- ${mail.kind} ---`, `From: ${mail.from}`, `To: ${mail.to}`, ...(mail.cc.length ? [`Cc: ${mail.cc.join(', ')}`] : []), `Subject: ${mail.subject}`, ...Object.entries(mail.headers).map(([k, v]) => `${k}: ${v}`), '', mail.body.trimEnd());
   }
   return `${lines.join('\n')}\n`;
 }
