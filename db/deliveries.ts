@@ -26,6 +26,17 @@ export async function insertDelivery(db: Db, id: number, values: NewDelivery, to
     .onConflictDoNothing();
 }
 
+/** Whether delivery `deliveryId` of ticket `ticketId` was addressed to `address`. */
+export async function wasDeliveredTo(db: Db, deliveryId: number, ticketId: number, address: string): Promise<boolean> {
+  const [row] = await db
+    .select({ deliveryId: deliveryRecipients.deliveryId })
+    .from(deliveryRecipients)
+    .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
+    .where(and(eq(deliveryRecipients.deliveryId, deliveryId), eq(deliveries.ticketId, ticketId), eq(deliveryRecipients.address, address.toLowerCase())))
+    .limit(1);
+  return row !== undefined;
+}
+
 /**
  * Locks the contact of an auto-reply recipient for the rest of the transaction, so two mails
  * processed at once cannot both pass the rate limit; returns whether it is suppressed.

@@ -36,3 +36,11 @@ export function findMailbox(ruleSet: RuleSet, address: string): Mailbox | null {
   const match = resolveRecipient(ruleSet, address);
   return match?.kind === 'mailbox' ? match.mailbox : null;
 }
+
+/** Whether an address belongs to an agent of this mailbox (its own list or the global one). */
+export function isAgent(ruleSet: RuleSet, mailbox: Mailbox, address: string): boolean {
+  const normalized = normalizeAddress(address);
+  const domain = splitAddress(normalized)?.domain;
+  if (!domain) return false;
+  return [...ruleSet.agents, ...mailbox.agents].some((entry) => (entry.startsWith('@') ? entry.slice(1) === domain : entry === normalized));
+}

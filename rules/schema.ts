@@ -15,6 +15,15 @@ const emailAddress = z
   .string()
   .regex(/^[^\s@+<>()",;:]+@[a-z0-9.-]+\.[a-z]{2,}$/i, 'a plain address such as "soporte@example.com", without "+"');
 
+/**
+ * Who works the tickets: an address, or `@domain` for everyone at a domain. Their replies by mail
+ * to the alerts mailroom sent them are agent replies, not customer mail.
+ */
+const agentAddress = z
+  .string()
+  .regex(/^([^\s@+<>()",;:]+)?@[a-z0-9.-]+\.[a-z]{2,}$/i, 'an address such as "ana@example.com", or "@example.com" for a whole domain')
+  .transform((value) => value.toLowerCase());
+
 /** Text per language, e.g. `{ es: "número de cuenta", en: "account number" }`. */
 const localized = z.record(language, z.string().min(1));
 
@@ -166,6 +175,8 @@ export const mailboxSchema = z.strictObject({
   default_category: slug.optional(),
   /** Whether a new ticket gets an acknowledgement. @defaultValue true */
   acknowledge: z.boolean().default(true),
+  /** Agents of this mailbox, besides the global `agents`. */
+  agents: z.array(agentAddress).default([]),
 });
 
 export const threadingSchema = z.strictObject({
@@ -190,6 +201,8 @@ export const ruleSetSchema = z
     $schema: z.string().optional(),
     mailboxes: z.array(mailboxSchema).min(1, 'at least one mailbox is needed'),
     threading: threadingSchema.default({ stranger_reply: 'new_ticket' }),
+    /** Agents of every mailbox: an address, or `@domain`. */
+    agents: z.array(agentAddress).default([]),
     /** Field ids every request must give, whatever its category. */
     required_fields: z.array(slug).default([]),
     fields: z.array(fieldSchema).default([]),
@@ -252,6 +265,16 @@ function checkReferences(value: RuleSetInput, ctx: z.RefinementCtx): void {
     if (seen.has(mailbox.address)) issue(['mailboxes', i, 'address'], `duplicate mailbox ${mailbox.address}`);
     seen.add(mailbox.address);
   });
+  // An agent address that is also ours would make mailroom's own mail an agent's reply.
+  const ownDomains = new Set(value.mailboxes.map((mailbox) => mailbox.address.toLowerCase().split('@')[1]));
+  const agentLists: Array<[Array<string | number>, string[] | undefined]> = [[['agents'], value.agents], ...value.mailboxes.map((m, i): [Array<string | number>, string[] | undefined] => [['mailboxes', i, 'agents'], m.agents])];
+  for (const [path, list] of agentLists) {
+    (list ?? []).forEach((entry, j) => {
+      const [local, domain] = entry.toLowerCase().split('@');
+      if (local === '' && ownDomains.has(domain)) issue([...path, j], `"${entry}" would include mailroom's own addresses (a mailbox or its bounce address); list the agents one by one`);
+      else if (seen.has(entry.toLowerCase()) || (local === 'bounces' && ownDomains.has(domain))) issue([...path, j], `"${entry}" is one of mailroom's own addresses, not an agent`);
+    });
+  }
   const fieldIds = new Set<string>();
   value.fields.forEach((field, i) => {
     if (fieldIds.has(field.id)) issue(['fields', i, 'id'], `duplicate field id "${field.id}"`);

@@ -23,6 +23,7 @@ import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
+import { fileAgentMail } from './agent-mail.js';
 import { knownCustomerFields } from '../tickets/customer-fields.js';
 
 export type FilingOutcome =
@@ -82,6 +83,16 @@ export async function fileIntoTicket(
   }
 
   if (!senderAddress) return { state: 'ignored', reason: 'no_sender' };
+  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
+  if (match) {
+    const ticketMailbox = findMailbox(ctx.ruleSet, match.ticket.mailbox) ?? classification.mailbox;
+    const agentMail = await fileAgentMail(tx, mail, row, message, senderAddress, match.ticket, ticketMailbox);
+    if (agentMail.kind === 'replied') {
+      const { articleId, deliveryIds } = agentMail;
+      return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds };
+    }
+    if (agentMail.kind === 'empty') return { state: 'ignored', reason: 'agent_reply_empty', ticketId: match.ticket.id };
+  }
   const senderId = await upsertContact(tx, senderAddress, message.from?.name ?? '');
 
   let ticket: TicketRow | null = match?.ticket ?? null;
@@ -118,7 +129,6 @@ export async function fileIntoTicket(
   const facts = messageFacts(message, mailbox, classification.details, ctx.secret, row.mailFrom);
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents);
-  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
   const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };

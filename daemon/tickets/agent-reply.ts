@@ -16,6 +16,8 @@ export interface AgentReplyInput {
   cc: string[];
   /** Status after the reply; default: the rules' `status.on_agent_reply`. */
   status?: TicketStatus;
+  /** Set when the agent wrote the reply by mail: who, and the spool row it arrived in. */
+  byMail?: { from: string; inboundId: number; attachmentsLeftOut: number };
 }
 
 export interface AgentReplyResult {
@@ -62,8 +64,10 @@ export async function createAgentReply(
     body: input.body,
     inReplyTo,
     references: lastCustomer?.references ?? [],
+    ...(input.byMail && { inboundId: input.byMail.inboundId }),
   });
-  await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc });
+  const via = input.byMail ? { via: 'mail', from: input.byMail.from, attachmentsLeftOut: input.byMail.attachmentsLeftOut } : { via: 'api' };
+  await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc, ...via });
   const status = input.status ?? ctx.ruleSet.status.on_agent_reply;
   const more = await changeStatus(tx, ctx, ticket, mailbox, status, 'agent_reply', {
     automation: NO_AUTOMATION,

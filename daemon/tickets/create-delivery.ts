@@ -19,6 +19,8 @@ export interface NewOutboundMail {
   /** The customer message this answers (threads in the customer's client). */
   inReplyTo: string | null;
   references: string[];
+  /** The spool row of the mail this one was written in: an agent's reply by mail. */
+  inboundId?: number;
 }
 
 /** The address replies come back to: the mailbox plus the ticket's signed token. */
@@ -58,7 +60,7 @@ export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMa
   );
   const article = await insertArticle(tx, {
     ticketId: mail.ticket.id,
-    inboundId: null,
+    inboundId: mail.inboundId ?? null,
     direction: 'outbound',
     messageId,
     inReplyTo: mail.inReplyTo ? [mail.inReplyTo] : [],

@@ -270,6 +270,7 @@ describe('the Spanish example, edited', () => {
     t = await startWith(
       spanishWith((rules) => {
         rules.auto_replies = { ...rules.auto_replies, max_detail_requests: 1 };
+        rules.agents = ['guardia@example.net'];
         rules.status = { ...rules.status, on_enter: { ...rules.status?.on_enter, new: [{ add_tag: 'sin_asignar' }, { notify: 'guardia@example.net', template: 'alerta' }] } };
         rules.templates.es.notifications.alerta = {
           subject: 'Nueva solicitud de {{customer_email}}',
@@ -291,6 +292,50 @@ describe('the Spanish example, edited', () => {
     expect(alert.message.text).toContain('Categoría: Consulta general');
     expect(alert.message.text).toContain('Falta:\n- qué ocurre\n');
     expect(alert.message.text).toContain('Estado: new');
+  });
+
+  it("takes an agent's answer by mail to an alert as the agent's reply: to the customer, on_agent_reply status, no alert about it", async () => {
+    const olga = newCustomer('olga');
+    const ticket = await write(t, olga, { subject: 'Error al importar', body: 'no me deja importar contactos' });
+    const isAlert = (m: CaughtMail) => m.rcptTo.includes('guardia@example.net') && m.message.subject.includes(olga);
+    await waitFor(() => sink.mails.some(isAlert), 'the alert');
+    const alert = sink.mails.find(isAlert)!;
+    const alertsBefore = sink.mails.filter((m) => m.rcptTo.includes('guardia@example.net')).length;
+    await nthMailTo(olga, 1);
+    const answer = ['Hola, Olga: ya lo estamos mirando, le escribo en cuanto esté.', '', `El 3 dic 2026, a las 10:00, Soporte <soporte@example.com> escribió:`, `> ${alert.message.text.split('\n')[0]}`].join('\n');
+    const to = alert.message.replyTo[0]!.address;
+    const sent = await t.send({ from: 'guardia@example.net', to: [to] }, rawMessage({ from: 'Guardia <guardia@example.net>', to, subject: `Re: ${alert.message.subject}`, inReplyTo: alert.message.messageId!, body: answer }));
+    const row = await waitForInbound(t, queuedId(sent));
+    expect(row.state).toBe('processed');
+
+    const reply = await nthMailTo(olga, 2);
+    expect(reply.message.text.trim()).toBe('Hola, Olga: ya lo estamos mirando, le escribo en cuanto esté.');
+    expect(reply.message.from?.address).toBe('soporte@example.com');
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.status).toBe('pending');
+    expect(detail.events.find((e) => e.type === 'agent.replied')?.data).toMatchObject({ via: 'mail', from: 'guardia@example.net', to: olga });
+    expect(detail.events.some((e) => e.type === 'status.changed' && (e.data as { reason: string }).reason === 'customer_reply')).toBe(false);
+    expect(detail.participants.map((p) => p.address)).not.toContain('guardia@example.net');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.mails.filter((m) => m.rcptTo.includes('guardia@example.net'))).toHaveLength(alertsBefore);
+  });
+
+  it("does not take mail that only claims an agent's address as the agent's reply", async () => {
+    const bruno = newCustomer('bruno');
+    const colega = newCustomer('colega');
+    const sent = await t.send({ from: bruno, to: ['soporte@example.com'] }, rawMessage({ from: bruno, cc: colega, subject: 'Error al importar', body: 'no me deja importar contactos' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const request = await nthMailTo(bruno, 1);
+    // The customer knows everything of the mail they got: its Message-ID and the ticket's reply address.
+    const to = request.message.replyTo[0]!.address;
+    const forged = rawMessage({ from: 'Guardia <guardia@example.net>', to, subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: 'Compra ya en http://spam.example/ — Soporte' });
+    const row = await waitForInbound(t, queuedId(await t.send({ from: 'guardia@example.net', to: [to] }, forged)));
+    expect(row.state).toBe('processed');
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.events.some((e) => e.type === 'agent.replied')).toBe(false);
+    expect(detail.events.find((e) => e.type === 'agent_mail.unverified')?.data).toMatchObject({ from: 'guardia@example.net' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.mails.some((m) => m.message.text.includes('spam.example') && m.rcptTo.some((r) => r === bruno || r === colega))).toBe(false);
   });
 
   it('after the last request leaves the ticket open for an agent, tagged, instead of pending forever', async () => {
