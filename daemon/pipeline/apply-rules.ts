@@ -8,7 +8,7 @@ import { redactSensitive } from '../../rules/evaluate.js';
 import { planWithoutRequest } from '../../rules/plan.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import { queueAutomaticMail, type AutomaticMailContext } from '../tickets/automatic-mail.js';
-import { changeStatus, enterStatus, updateTags } from '../tickets/ticket-status.js';
+import { changeStatus, enterStatus, updateTags, type TicketChange } from '../tickets/ticket-status.js';
 
 export interface Evaluation {
   decision: Decision;
@@ -54,7 +54,7 @@ export function evaluateMessage(ruleSet: RuleSet, mailbox: Mailbox, ticket: Tick
 /**
  * Applies a decision inside the processing transaction: ticket fields, category, SLA, the mail
  * that answers the message, then events, tags and status (with its on-enter actions). Returns
- * delivery ids.
+ * the ticket as it now is and the delivery ids to enqueue after commit.
  */
 export async function applyEvaluation(
   tx: Db,
@@ -66,33 +66,35 @@ export async function applyEvaluation(
   automation: AutomationVerdict,
   evaluation: Evaluation,
   articleId: number,
-): Promise<number[]> {
+): Promise<TicketChange> {
   const { verdict, reply, warningAlone } = evaluation.decision;
   let plan = evaluation.decision.plan;
   const inReplyTo = message.messageId;
   const references = [...message.references, ...(message.messageId ? [message.messageId] : [])];
   const cause = { automation, inReplyTo, references };
   const deliveryIds: number[] = [];
-  await saveTicketEvaluation(tx, ticket.id, {
+  const evaluated = {
     fields: verdict.fields,
     missingFields: verdict.missing.map((m) => m.id),
     ...(isNew ? { category: verdict.category?.id ?? ticket.category, slaDueAt: verdict.slaDueAt } : {}),
-  });
-  if (isNew && verdict.category) ticket.category = verdict.category.id;
-  ticket.missingFields = verdict.missing.map((m) => m.id);
+  };
+  await saveTicketEvaluation(tx, ticket.id, evaluated);
+  let current: TicketRow = { ...ticket, ...evaluated };
   const found = Object.entries(verdict.found);
   if (found.length > 0) {
     await addTicketEvent(tx, ticket.id, 'fields.found', { fields: Object.fromEntries(found.map(([id, f]) => [id, f.value])) }, articleId);
   }
   const stateBefore = { isNew, status: ticket.status, tags: ticket.tags, detailRequests: ticket.detailRequests };
-  if (isNew) {
-    // Creation is entering the first status: its on-enter actions run like any other's.
-    deliveryIds.push(...(await enterStatus(tx, ctx, ticket, mailbox, ticket.status, cause)));
-  }
+  const applied = (change: TicketChange) => {
+    current = change.ticket;
+    deliveryIds.push(...change.deliveryIds);
+  };
+  // Creation is entering the first status: its on-enter actions run like any other's.
+  if (isNew) applied(await enterStatus(tx, ctx, current, mailbox, cause));
 
   // The mail first: whether a request for details went out decides whether the ticket waits on the customer.
   const send = (mail: PlannedMail) =>
-    queueAutomaticMail(tx, ctx, { ticket, mailbox, kind: mail.kind, template: mail.kind, recipient: mail.to, cc: mail.cc, automation, values: mail.values, inReplyTo, references });
+    queueAutomaticMail(tx, ctx, { ticket: current, mailbox, kind: mail.kind, template: mail.kind, recipient: mail.to, cc: mail.cc, automation, values: mail.values, inReplyTo, references });
   let replied = false;
   if (reply) {
     const queued = await send(reply);
@@ -101,8 +103,8 @@ export async function applyEvaluation(
       deliveryIds.push(queued.deliveryId);
       replied = true;
       if (asksForDetails) {
-        ticket.detailRequests += 1;
-        await setDetailRequests(tx, ticket.id, ticket.detailRequests);
+        current = { ...current, detailRequests: current.detailRequests + 1 };
+        await setDetailRequests(tx, ticket.id, current.detailRequests);
       }
     } else if (asksForDetails) {
       plan = planWithoutRequest(plan, stateBefore, ctx.ruleSet, queued.withheld);
@@ -115,11 +117,11 @@ export async function applyEvaluation(
   }
 
   for (const event of plan.events) await addTicketEvent(tx, ticket.id, event.type, event.data, articleId);
-  await updateTags(tx, ticket, plan.addTags, plan.removeTags);
+  current = await updateTags(tx, current, plan.addTags, plan.removeTags);
   if (plan.status) {
     const complete = plan.events.some((event) => event.type === 'details.complete');
     const reason = verdict.missing.length === 0 ? (complete ? 'details_complete' : 'customer_reply') : plan.status === 'pending' ? 'awaiting_details' : 'details_incomplete';
-    deliveryIds.push(...(await changeStatus(tx, ctx, ticket, mailbox, plan.status, reason, cause)));
+    applied(await changeStatus(tx, ctx, current, mailbox, plan.status, reason, cause));
   }
-  return deliveryIds;
+  return { ticket: current, deliveryIds };
 }

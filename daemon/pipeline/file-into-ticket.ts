@@ -129,7 +129,7 @@ export async function fileIntoTicket(
   const facts = messageFacts(message, mailbox, classification.details, ctx.secret, row.mailFrom);
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents);
-  const deliveryIds = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
+  const { deliveryIds } = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }

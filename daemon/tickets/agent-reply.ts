@@ -69,11 +69,11 @@ export async function createAgentReply(
   const via = input.byMail ? { via: 'mail', from: input.byMail.from, attachmentsLeftOut: input.byMail.attachmentsLeftOut } : { via: 'api' };
   await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc, ...via });
   const status = input.status ?? ctx.ruleSet.status.on_agent_reply;
-  const more = await changeStatus(tx, ctx, ticket, mailbox, status, 'agent_reply', {
+  const changed = await changeStatus(tx, ctx, ticket, mailbox, status, 'agent_reply', {
     automation: NO_AUTOMATION,
     inReplyTo,
     references: lastCustomer?.references ?? [],
   });
   const delivery = (await getDelivery(tx, deliveryId))!;
-  return { ticketNumber, deliveryId, messageId: delivery.messageId, status: ticket.status, deliveryIds: [deliveryId, ...more] };
+  return { ticketNumber, deliveryId, messageId: delivery.messageId, status: changed.ticket.status, deliveryIds: [deliveryId, ...changed.deliveryIds] };
 }

@@ -7,23 +7,28 @@ import type { Mailbox } from '../../rules/schema.js';
 import { ticketTemplateValues } from '../../rules/templates/render-reply.js';
 import { queueAutomaticMail, type AutomaticMailContext } from './automatic-mail.js';
 
-/** Adds and removes tags, recording an event per actual change; returns the new tag list. */
-export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remove: string[]): Promise<string[]> {
+/** A ticket after a change, and the mail the change put in the outbox (to enqueue after commit). */
+export interface TicketChange {
+  ticket: TicketRow;
+  deliveryIds: number[];
+}
+
+/** Adds and removes tags, recording an event per actual change; returns the ticket with its new tags. */
+export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remove: string[]): Promise<TicketRow> {
   const removed = ticket.tags.filter((tag) => remove.includes(tag));
   const kept = ticket.tags.filter((tag) => !remove.includes(tag));
   const added = [...new Set(add)].filter((tag) => !kept.includes(tag));
-  if (removed.length === 0 && added.length === 0) return ticket.tags;
+  if (removed.length === 0 && added.length === 0) return ticket;
   const next = [...kept, ...added];
   await setTicketTags(tx, ticket.id, next);
   for (const tag of added) await addTicketEvent(tx, ticket.id, 'tag.added', { tag });
   for (const tag of removed) await addTicketEvent(tx, ticket.id, 'tag.removed', { tag });
-  ticket.tags = next;
-  return next;
+  return { ...ticket, tags: next };
 }
 
 /**
  * Moves a ticket to a status, records the event, and runs the rules' actions for entering it
- * (tags, notifications). Returns delivery ids to enqueue after commit.
+ * (tags, notifications).
  */
 export async function changeStatus(
   tx: Db,
@@ -33,32 +38,31 @@ export async function changeStatus(
   to: TicketStatus,
   reason: string,
   cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
-): Promise<number[]> {
-  if (ticket.status === to) return [];
+): Promise<TicketChange> {
+  if (ticket.status === to) return { ticket, deliveryIds: [] };
   const from = ticket.status;
   await setTicketStatus(tx, ticket.id, to);
-  ticket.status = to;
   await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason });
-  return enterStatus(tx, ctx, ticket, mailbox, to, cause);
+  return enterStatus(tx, ctx, { ...ticket, status: to }, mailbox, cause);
 }
 
 /**
- * Runs the rules' actions for entering a status (tags, notifications): on a change of status, and
- * for a new ticket's first status. Returns delivery ids to enqueue after commit.
+ * Runs the rules' actions for entering the ticket's status (tags, notifications): on a change of
+ * status, and for a new ticket's first status.
  */
 export async function enterStatus(
   tx: Db,
   ctx: AutomaticMailContext,
-  ticket: TicketRow,
+  entered: TicketRow,
   mailbox: Mailbox,
-  to: TicketStatus,
   cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
-): Promise<number[]> {
+): Promise<TicketChange> {
+  let ticket = entered;
   const deliveryIds: number[] = [];
   let requester: Awaited<ReturnType<typeof findRequester>> | undefined;
-  for (const action of actionsOnEnter(ctx.ruleSet, to)) {
-    if ('add_tag' in action) await updateTags(tx, ticket, [action.add_tag], []);
-    else if ('remove_tag' in action) await updateTags(tx, ticket, [], [action.remove_tag]);
+  for (const action of actionsOnEnter(ctx.ruleSet, ticket.status)) {
+    if ('add_tag' in action) ticket = await updateTags(tx, ticket, [action.add_tag], []);
+    else if ('remove_tag' in action) ticket = await updateTags(tx, ticket, [], [action.remove_tag]);
     else {
       // read once, for however many notifications this status sends
       requester ??= await findRequester(tx, ticket);
@@ -70,12 +74,12 @@ export async function enterStatus(
         template: { notification: action.template },
         recipient,
         automation: cause.automation,
-        values: ticketTemplateValues(ctx.ruleSet, mailbox, { ...ticket, status: to }, requester),
+        values: ticketTemplateValues(ctx.ruleSet, mailbox, ticket, requester),
         inReplyTo: cause.inReplyTo,
         references: cause.references,
       });
       if (deliveryId !== null) deliveryIds.push(deliveryId);
     }
   }
-  return deliveryIds;
+  return { ticket, deliveryIds };
 }

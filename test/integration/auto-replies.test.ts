@@ -192,7 +192,7 @@ describe('asking for missing details', () => {
     const { NO_AUTOMATION } = await import('../../daemon/tickets/automatic-mail.js');
     const { readRulesFile } = await import('../../daemon/rules-store.js');
     const ruleSet = await readRulesFile(t.rulesFile);
-    const ids = await t.db.transaction(async (tx) => {
+    const { deliveryIds: ids } = await t.db.transaction(async (tx) => {
       const { lockTicket } = await import('../../db/tickets.js');
       const locked = (await lockTicket(tx, ticket.id))!;
       return changeStatus(tx, { ruleSet, secret: t.secret, now: new Date() }, locked, ruleSet.mailboxes[0]!, 'solved', 'agent', {
