@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * fold local parts to lower case) and carry a truncated HMAC so nobody can guess or forge a
  * token that names somebody else's ticket or delivery.
  */
-export type TokenKind = 't' | 'd';
+export type TokenKind = 't' | 'd' | 'b';
 
 const MAC_CHARS = 10; // 50 bits of base32: forging needs ~2^50 guesses, each one an SMTP transaction
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -61,4 +61,27 @@ export function parseOwnMessageId(secret: string, messageId: string): { ticketNu
   const ticket = verifyToken(secret, 't', match[1]!);
   const delivery = verifyToken(secret, 'd', match[2]!);
   return ticket !== null && delivery !== null ? { ticketNumber: Number(ticket), deliveryId: Number(delivery) } : null;
+}
+
+/**
+ * The token of one recipient of one delivery, for the envelope sender that recipient's copy is
+ * sent with (VERP): `b<delivery id>-<mac>`, the MAC over the delivery and the address. A report
+ * that comes back to it can be about that recipient only: someone else on the same mail holds a
+ * different token, and no Message-ID we send contains one.
+ */
+export function signRecipientToken(secret: string, deliveryId: number, address: string): string {
+  return `b${deliveryId}-${mac(secret, 'b', `${deliveryId}:${address.toLowerCase()}`)}`;
+}
+
+/** The delivery a recipient token claims to be about; whether it is genuine needs the address. */
+export function recipientTokenDelivery(token: string): number | null {
+  const match = /^b(\d{1,18})-[a-z2-7]{10}$/.exec(token.toLowerCase());
+  return match ? Number(match[1]) : null;
+}
+
+/** Whether `token` was signed for this delivery and this recipient. */
+export function verifyRecipientToken(secret: string, token: string, deliveryId: number, address: string): boolean {
+  const expected = Buffer.from(signRecipientToken(secret, deliveryId, address));
+  const given = Buffer.from(token.toLowerCase());
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

@@ -1,10 +1,10 @@
 import type { Db } from '../../db/client.js';
 import { findDeliveryByMessageId, insertBounce, lockDeliveryRecipients } from '../../db/bounces.js';
-import { getDelivery, type DeliveryRow } from '../../db/deliveries.js';
+import { getDelivery, type DeliveryRow, type RecipientRow } from '../../db/deliveries.js';
 import type { InboundRow } from '../../db/inbound.js';
 import { addTicketEvent } from '../../db/tickets.js';
 import type { BounceReport } from '../../parsers/bounce.js';
-import { parseOwnMessageId, verifyToken } from '../../parsers/tokens.js';
+import { parseOwnMessageId, recipientTokenDelivery, verifyRecipientToken } from '../../parsers/tokens.js';
 import { recordFailures, type FailureContext, type RecipientFailure } from '../tickets/record-failures.js';
 import { suppressContact } from '../../db/bounces.js';
 
@@ -15,26 +15,36 @@ export interface BounceOutcome {
   bounceId: number;
 }
 
-type Match = { delivery: DeliveryRow; by: 'token' | 'message_id' } | { delivery: null; unmatched: string };
+type Match =
+  | { delivery: DeliveryRow; by: 'token' | 'message_id'; /** the recipients this report may change */ about: RecipientRow[] }
+  | { delivery: null; unmatched: string };
 
 /**
- * Ties a report to the delivery it is about: by the signed token of the envelope recipient
- * (`bounces+<token>@`); without one, by the original Message-ID. A token that does not verify
- * matches nothing, so a forged bounce cannot mark a customer undeliverable.
+ * Ties a report to the delivery and the recipient(s) it may speak for. Returned to a bounce
+ * address, the token names one recipient of one delivery (VERP per recipient), and the report can
+ * change that recipient only, whatever addresses it lists. Without a token (a report sent to a
+ * mailbox) it is matched by the original Message-ID only when its envelope sender is null, as
+ * every real DSN's is, and then only for the recipients of that delivery it names. A token that
+ * does not verify matches nothing, so a forged report cannot mark anyone undeliverable.
  */
-async function matchDelivery(tx: Db, secret: string, bounceTokens: string[], report: BounceReport | null): Promise<Match> {
+async function matchDelivery(tx: Db, secret: string, bounceTokens: string[], report: BounceReport | null, envelopeSender: string): Promise<Match> {
   const token = bounceTokens[0];
   if (token !== undefined) {
-    const id = verifyToken(secret, 'd', token);
-    if (id === null) return { delivery: null, unmatched: 'invalid_token' };
-    const delivery = await getDelivery(tx, Number(id));
-    return delivery ? { delivery, by: 'token' } : { delivery: null, unmatched: 'unknown_delivery' };
+    const id = recipientTokenDelivery(token);
+    const delivery = id === null ? null : await getDelivery(tx, id);
+    if (!delivery) return { delivery: null, unmatched: id === null ? 'invalid_token' : 'unknown_delivery' };
+    const named = (await lockDeliveryRecipients(tx, delivery.id)).filter((r) => verifyRecipientToken(secret, token, delivery.id, r.address));
+    return named.length > 0 ? { delivery, by: 'token', about: named } : { delivery: null, unmatched: 'invalid_token' };
   }
   const original = report?.originalMessageId;
   if (!original) return { delivery: null, unmatched: 'no_reference' };
+  if (envelopeSender !== '') return { delivery: null, unmatched: 'not_from_null_sender' };
   const own = parseOwnMessageId(secret, original);
   const delivery = own ? await getDelivery(tx, own.deliveryId) : await findDeliveryByMessageId(tx, original);
-  return delivery ? { delivery, by: 'message_id' } : { delivery: null, unmatched: 'unknown_delivery' };
+  if (!delivery) return { delivery: null, unmatched: 'unknown_delivery' };
+  const listed = new Set(report.recipients.map((r) => r.recipient?.toLowerCase()).filter(Boolean));
+  const about = (await lockDeliveryRecipients(tx, delivery.id)).filter((r) => listed.has(r.address));
+  return about.length > 0 ? { delivery, by: 'message_id', about } : { delivery: null, unmatched: 'names_no_recipient' };
 }
 
 /** Records a bounce, delay or complaint that reached mailroom, matched or not. */
@@ -45,7 +55,7 @@ export async function handleBounce(
   report: BounceReport | null,
   bounceTokens: string[],
 ): Promise<BounceOutcome> {
-  const match = await matchDelivery(tx, ctx.secret, bounceTokens, report);
+  const match = await matchDelivery(tx, ctx.secret, bounceTokens, report, row.mailFrom);
   const base = {
     inboundId: row.id,
     kind: report ? (report.kind === 'complaint' ? 'complaint' : report.kind === 'delay' ? 'delay' : 'bounce') : 'unparsed',
@@ -61,25 +71,26 @@ export async function handleBounce(
   const { delivery } = match;
   const bounceId = await insertBounce(tx, { ...base, deliveryId: delivery.id, ticketId: delivery.ticketId, matchedBy: match.by, unmatchedReason: null });
 
+  const { about } = match;
   if (report.kind === 'complaint') {
-    for (const r of report.recipients) {
-      if (!r.recipient) continue;
-      await addTicketEvent(tx, delivery.ticketId, 'delivery.complaint', { text: `${r.recipient} reported our mail as abuse or spam`, deliveryId: delivery.id, recipient: r.recipient });
-      if (await suppressContact(tx, r.recipient, 'complaint (feedback report)')) {
-        await addTicketEvent(tx, delivery.ticketId, 'contact.suppressed', { address: r.recipient, reason: 'complaint (feedback report)' });
+    // Whatever addresses a complaint lists, it speaks only for the recipient(s) matched above.
+    for (const r of about) {
+      await addTicketEvent(tx, delivery.ticketId, 'delivery.complaint', { text: `${r.address} reported our mail as abuse or spam`, deliveryId: delivery.id, recipient: r.address });
+      if (await suppressContact(tx, r.address, 'complaint (feedback report)')) {
+        await addTicketEvent(tx, delivery.ticketId, 'contact.suppressed', { address: r.address, reason: 'complaint (feedback report)' });
       }
     }
     return { state: 'processed', reason: `bounce:complaint`, ticketId: delivery.ticketId, bounceId };
   }
 
-  const ours = await lockDeliveryRecipients(tx, delivery.id);
   const failures: RecipientFailure[] = [];
-  for (const r of report.recipients) {
+  for (const target of about) {
+    // A forwarded address bounces under its final name: the one entry of a report is about the
+    // recipient its token names even when it lists another address.
+    const r = report.recipients.find((entry) => entry.recipient?.toLowerCase() === target.address) ?? (match.by === 'token' && report.recipients.length === 1 ? report.recipients[0] : undefined);
+    if (!r) continue;
     const state = r.action === 'delayed' ? 'delayed' : r.action === 'failed' || r.action === null ? 'failed' : null;
     if (!state) continue; // delivered, relayed, expanded: nothing went wrong for this one
-    // A forwarded address bounces under its final name: with one recipient it can only be that one.
-    const target = ours.find((o) => o.address === r.recipient) ?? (ours.length === 1 ? ours[0] : undefined);
-    if (!target) continue;
     failures.push({
       address: target.address,
       state,
@@ -91,6 +102,7 @@ export async function handleBounce(
       remoteMta: r.remoteMta,
     });
   }
-  await recordFailures(tx, ctx, delivery, failures, 'bounce');
+  // Only a recipient token proves who the report is about; a null sender is easy to claim.
+  await recordFailures(tx, ctx, delivery, failures, 'bounce', match.by === 'token');
   return { state: 'processed', reason: `bounce:${match.by}`, ticketId: delivery.ticketId, bounceId };
 }

@@ -57,7 +57,15 @@ export interface FailureContext {
  * an event an agent can read. Hard bounces (and repeated soft ones) suppress the address for
  * automatic mail. Delays are recorded as delayed, with no tag.
  */
-export async function recordFailures(tx: Db, ctx: FailureContext, delivery: DeliveryRow, failures: RecipientFailure[], source: 'relay' | 'bounce'): Promise<void> {
+export async function recordFailures(
+  tx: Db,
+  ctx: FailureContext,
+  delivery: DeliveryRow,
+  failures: RecipientFailure[],
+  source: 'relay' | 'bounce',
+  /** False for a report nothing proves the sender of: it is recorded, but silences no one. */
+  maySuppress = true,
+): Promise<void> {
   if (failures.length === 0) return;
   if (source === 'bounce') for (const f of failures) ctx.metrics?.bounces.labels(f.reason ?? 'undefined').inc();
   await recordRecipientResults(tx, delivery.id, failures);
@@ -88,7 +96,7 @@ export async function recordFailures(tx: Db, ctx: FailureContext, delivery: Deli
       recipients: delayed,
     });
   }
-  for (const failure of failed) {
+  for (const failure of maySuppress ? failed : []) {
     const why = `${failure.hard ? 'hard' : 'soft'} bounce: ${[failure.smtpCode, failure.enhancedStatus, failure.reason].filter(Boolean).join(' ')}`;
     if (failure.hard) {
       if (await suppressContact(tx, failure.address, why)) {

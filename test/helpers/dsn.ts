@@ -43,3 +43,40 @@ export function buildDsn(options: {
     '',
   ].join('\r\n');
 }
+
+/** Builds an RFC 5965 feedback report (a complaint), as a mailbox provider's feedback loop sends it. */
+export function buildArf(options: { to: string; originalMessageId: string; complainers: string[] }): string {
+  const boundary = 'arf-boundary-1';
+  return [
+    'From: <feedback@provider.example>',
+    `To: ${options.to}`,
+    'Subject: complaint about message from 192.0.2.1',
+    `Message-ID: <arf.${Math.random().toString(36).slice(2)}@provider.example>`,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=feedback-report; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain',
+    '',
+    'This is an email abuse report.',
+    '',
+    `--${boundary}`,
+    'Content-Type: message/feedback-report',
+    '',
+    'Feedback-Type: abuse',
+    'User-Agent: SomeGenerator/1.0',
+    'Version: 1',
+    ...options.complainers.map((address) => `Original-Rcpt-To: <${address}>`),
+    '',
+    `--${boundary}`,
+    'Content-Type: message/rfc822',
+    '',
+    'From: Soporte <soporte@example.com>',
+    `Message-ID: <${options.originalMessageId}>`,
+    'Subject: Received',
+    '',
+    'Body',
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+}

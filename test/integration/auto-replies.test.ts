@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contacts } from '../../db/schema.js';
 import { setTicketStatus } from '../../db/tickets.js';
-import { parseOwnMessageId, verifyToken } from '../../parsers/tokens.js';
+import { parseOwnMessageId, recipientTokenDelivery, verifyRecipientToken, verifyToken } from '../../parsers/tokens.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -60,7 +60,8 @@ describe('asking for missing details', () => {
     expect(parseOwnMessageId(t.secret, m.messageId!)).toMatchObject({ ticketNumber: ticket.number });
     const replyTo = m.replyTo[0]!.address;
     expect(verifyToken(t.secret, 't', /^soporte\+([^@]+)@example\.com$/.exec(replyTo)![1]!)).toBe(String(ticket.number));
-    expect(verifyToken(t.secret, 'd', /^bounces\+([^@]+)@example\.com$/.exec(mail!.envelopeFrom)![1]!)).not.toBeNull();
+    const token = /^bounces\+([^@]+)@example\.com$/.exec(mail!.envelopeFrom)![1]!;
+    expect(verifyRecipientToken(t.secret, token, recipientTokenDelivery(token)!, mail!.rcptTo[0]!)).toBe(true);
 
     const detail = await ticketDetail(t, ticket.id);
     expect(detail.ticket.status).toBe('pending');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBounces } from '../../db/bounces.js';
 import { listTicketDeliveries } from '../../db/deliveries.js';
-import { buildDsn } from '../helpers/dsn.js';
+import { buildArf, buildDsn } from '../helpers/dsn.js';
+import { listSuppressions } from '../../db/bounces.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -172,6 +173,48 @@ describe('bounces of the mail mailroom sends', () => {
     const csv = await api('/api/failures?format=csv');
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect((await fetch(`http://127.0.0.1:${t.httpPort}/api/failures`)).status).toBe(401);
+  });
+});
+
+describe('reports speak only for the recipient they came back for', () => {
+  const suppressed = async () => (await listSuppressions(t.db)).map((s) => s.address);
+
+  it("a complaint sent to one's own bounce address suppresses no one else (forged feedback report)", async () => {
+    await customerWrites('victim1@client.example', 'Hello');
+    const { ack } = await customerWrites('mallory@client.example', 'Hi');
+    const row = await bounce(ack.envelopeFrom, buildArf({ to: ack.envelopeFrom, originalMessageId: ack.message.messageId!, complainers: ['victim1@client.example', 'ceo@client.example'] }));
+    expect(row.state).toBe('processed');
+    const list = await suppressed();
+    expect(list).not.toContain('victim1@client.example');
+    expect(list).not.toContain('ceo@client.example');
+    // The complaint is taken for the one address its token names.
+    expect(list).toContain('mallory@client.example');
+  });
+
+  it("a CC'd recipient cannot bounce the requester: each recipient's copy has its own token", async () => {
+    const { ticketId, number } = await customerWrites('gina@client.example', 'Shared');
+    const response = await api(`/api/tickets/${number}/replies`, { method: 'POST', body: JSON.stringify({ body: 'Hello both', cc: ['sam@client.example'] }) });
+    const { deliveryId } = (await response.json()) as { deliveryId: number };
+    const samCopy = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes('sam@client.example')), "sam's copy");
+    const ginaCopy = await waitFor(() => sink.mails.find((m) => m.rcptTo.includes('gina@client.example') && m.message.messageId === samCopy.message.messageId), "gina's copy");
+    expect(samCopy.rcptTo).toEqual(['sam@client.example']);
+    expect(samCopy.envelopeFrom).not.toBe(ginaCopy.envelopeFrom);
+    // The message itself is one: the same headers for both.
+    expect(samCopy.message.to.map((a) => a.address)).toEqual(['gina@client.example']);
+    expect(samCopy.message.cc.map((a) => a.address)).toEqual(['sam@client.example']);
+    await waitFor(async () => (await listTicketDeliveries(t.db, ticketId)).find((d) => d.id === deliveryId)?.state === 'sent', 'the reply to be sent');
+
+    const naming = (to: string) => buildDsn({ to, originalMessageId: samCopy.message.messageId!, recipients: [{ address: 'gina@client.example', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 unknown' }] });
+    const ginaState = async () => (await listTicketDeliveries(t.db, ticketId)).find((d) => d.id === deliveryId)!.recipients.find((r) => r.address === 'gina@client.example')!.state;
+    await bounce(samCopy.envelopeFrom, naming(samCopy.envelopeFrom));
+    expect(await ginaState()).toBe('sent');
+    expect(await suppressed()).not.toContain('gina@client.example');
+    // A null-sender report to the mailbox quoting our Message-ID: recorded, but it suppresses no one.
+    await bounce('soporte@example.com', naming('soporte@example.com'));
+    expect(await suppressed()).not.toContain('gina@client.example');
+    // A report to the mailbox from a sender that is not null matches nothing at all.
+    const row = await t.send({ from: 'sam@client.example', to: ['soporte@example.com'] }, naming('soporte@example.com'));
+    expect((await waitForInbound(t, queuedId(row))).stateReason).toBe('bounce:unmatched:not_from_null_sender');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { signToken, verifyToken, type TokenKind } from '../../parsers/tokens.js';
+import { recipientTokenDelivery, signRecipientToken, signToken, verifyRecipientToken, verifyToken, type TokenKind } from '../../parsers/tokens.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -83,5 +83,27 @@ describe('signToken and verifyToken', () => {
     expect(verifyToken(SECRET, 'd', longest)).toBe('9'.repeat(18));
     // RFC 5321 §4.5.3.1.1: a local part is at most 64 octets.
     expect(`bounces+${longest}`.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('recipient tokens (VERP per recipient)', () => {
+  it('verifies for the delivery and address it was signed for, and for no other', () => {
+    const token = signRecipientToken(SECRET, 7042, 'Ana@Client.example');
+    expect(recipientTokenDelivery(token)).toBe(7042);
+    expect(verifyRecipientToken(SECRET, token, 7042, 'ana@client.example')).toBe(true);
+    expect(verifyRecipientToken(SECRET, token.toUpperCase(), 7042, 'ana@client.example')).toBe(true);
+    expect(verifyRecipientToken(SECRET, token, 7042, 'sam@client.example')).toBe(false);
+    expect(verifyRecipientToken(SECRET, token, 7043, 'ana@client.example')).toBe(false);
+    expect(verifyRecipientToken('another-secret', token, 7042, 'ana@client.example')).toBe(false);
+  });
+
+  it('is not any token a Message-ID we send carries', () => {
+    const inMessageId = signToken(SECRET, 'd', 7042);
+    expect(recipientTokenDelivery(inMessageId)).toBeNull();
+    expect(verifyRecipientToken(SECRET, inMessageId, 7042, 'ana@client.example')).toBe(false);
+  });
+
+  it('fits a 64-character local part after `bounces+` even for the longest id', () => {
+    expect(`bounces+${signRecipientToken(SECRET, Number('9'.repeat(15)), 'a@b.example')}`.length).toBeLessThanOrEqual(64);
   });
 });
