@@ -105,6 +105,19 @@ export async function isParticipant(db: Db, ticketId: number, contactId: number)
   return Boolean(row);
 }
 
+/** Whether any of these addresses belongs to a participant of the ticket. */
+export async function isParticipantAddress(db: Db, ticketId: number, addresses: string[]): Promise<boolean> {
+  const wanted = [...new Set(addresses.map((a) => a.trim().toLowerCase()).filter(Boolean))];
+  if (wanted.length === 0) return false;
+  const [row] = await db
+    .select({ contactId: ticketParticipants.contactId })
+    .from(ticketParticipants)
+    .innerJoin(contacts, eq(contacts.id, ticketParticipants.contactId))
+    .where(and(eq(ticketParticipants.ticketId, ticketId), inArray(contacts.address, wanted)))
+    .limit(1);
+  return row !== undefined;
+}
+
 export async function setTicketStatus(db: Db, ticketId: number, status: TicketStatus): Promise<void> {
   await db.update(tickets).set({ status, updatedAt: new Date() }).where(eq(tickets.id, ticketId));
 }
