@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, tickets, type BounceRowKind } from './schema.js';
 
@@ -43,7 +44,7 @@ export async function setParticipantDeliveryState(db: Db, ticketId: number, addr
 
 /** Suppresses an address for automatic mail, keeping the first reason. */
 export async function suppressContact(db: Db, address: string, reason: string): Promise<boolean> {
-  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  await db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonicalAddress(address) }).onConflictDoNothing();
   const rows = await db
     .update(contacts)
     .set({ suppressedAt: new Date(), suppressionReason: reason })
@@ -54,7 +55,7 @@ export async function suppressContact(db: Db, address: string, reason: string): 
 
 /** Counts one more soft bounce; returns the new count. */
 export async function countSoftBounce(db: Db, address: string): Promise<number> {
-  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  await db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonicalAddress(address) }).onConflictDoNothing();
   const [row] = await db
     .update(contacts)
     .set({ softBounces: sql`${contacts.softBounces} + 1` })
@@ -71,11 +72,12 @@ export async function listSuppressions(db: Db) {
     .orderBy(desc(contacts.suppressedAt));
 }
 
+/** Lifts the suppression of an address and of every other address of the same mailbox. */
 export async function removeSuppression(db: Db, address: string): Promise<boolean> {
   const rows = await db
     .update(contacts)
     .set({ suppressedAt: null, suppressionReason: null, softBounces: 0 })
-    .where(and(eq(contacts.address, address.toLowerCase()), sql`${contacts.suppressedAt} is not null`))
+    .where(and(eq(contacts.canonicalAddress, canonicalAddress(address)), sql`${contacts.suppressedAt} is not null`))
     .returning({ id: contacts.id });
   return rows.length > 0;
 }

@@ -1,4 +1,5 @@
-import { and, asc, count, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { AUTOMATIC_KINDS, contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
@@ -15,13 +16,18 @@ export async function allocateDeliveryId(db: Db): Promise<number> {
   return Number(row!.id);
 }
 
+function recipientAddress(deliveryId: number, address: string) {
+  const canonical = canonicalAddress(address);
+  return { deliveryId, address: address.toLowerCase(), canonicalAddress: canonical, canonicalDomain: canonical.slice(canonical.lastIndexOf('@') + 1) };
+}
+
 export async function insertDelivery(db: Db, id: number, values: NewDelivery, to: string[], cc: string[] = []): Promise<void> {
   await db.insert(deliveries).values({ ...values, id });
   await db
     .insert(deliveryRecipients)
     .values([
-      ...to.map((address) => ({ deliveryId: id, address: address.toLowerCase(), role: 'to' as const })),
-      ...cc.map((address) => ({ deliveryId: id, address: address.toLowerCase(), role: 'cc' as const })),
+      ...to.map((address) => ({ ...recipientAddress(id, address), role: 'to' as const })),
+      ...cc.map((address) => ({ ...recipientAddress(id, address), role: 'cc' as const })),
     ])
     .onConflictDoNothing();
 }
@@ -38,26 +44,47 @@ export async function wasDeliveredTo(db: Db, deliveryId: number, ticketId: numbe
 }
 
 /**
- * Locks the contact of an auto-reply recipient for the rest of the transaction, so two mails
- * processed at once cannot both pass the rate limit; returns whether it is suppressed.
+ * Serialises, for the rest of the transaction, the automatic mail to one mailbox (every address
+ * of it: `ana+x@` is `ana@`), so two mails processed at once cannot both pass the rate limit;
+ * returns whether any address of that mailbox is suppressed.
  */
 export async function lockRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
-  await db.insert(contacts).values({ address: address.toLowerCase() }).onConflictDoNothing();
+  const canonical = canonicalAddress(address);
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonical}`}))`);
+  await db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonical }).onConflictDoNothing();
   const [row] = await db
     .select({ suppressedAt: contacts.suppressedAt, reason: contacts.suppressionReason })
     .from(contacts)
-    .where(eq(contacts.address, address.toLowerCase()))
-    .for('update');
+    .where(and(eq(contacts.canonicalAddress, canonical), isNotNull(contacts.suppressedAt)))
+    .limit(1);
   return { suppressed: Boolean(row?.suppressedAt), reason: row?.reason ?? null };
 }
 
-/** Automatic mails to `address` created after `since` (sent or still queued). */
+/** Automatic mails to `address` (any address of its mailbox) created after `since`, sent or still queued. */
 export async function countAutomaticToRecipient(db: Db, address: string, since: Date): Promise<number> {
+  return countAutomatic(db, since, eq(deliveryRecipients.canonicalAddress, canonicalAddress(address)));
+}
+
+/** Automatic mails to any address at `domain` (canonical) created after `since`. */
+export async function countAutomaticToDomain(db: Db, domain: string, since: Date): Promise<number> {
+  return countAutomatic(db, since, eq(deliveryRecipients.canonicalDomain, domain));
+}
+
+/** Automatic mails to anyone created after `since`. */
+export async function countAutomaticTotal(db: Db, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(deliveries)
+    .where(and(inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)));
+  return Number(row?.n ?? 0);
+}
+
+async function countAutomatic(db: Db, since: Date, recipient: SQL | undefined): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(deliveryRecipients)
     .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
-    .where(and(eq(deliveryRecipients.address, address.toLowerCase()), inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)));
+    .where(and(recipient, inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)));
   return Number(row?.n ?? 0);
 }
 

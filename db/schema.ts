@@ -68,17 +68,23 @@ export const inboundChunks = pgTable(
   (table) => [primaryKey({ columns: [table.inboundId, table.seq] })],
 );
 
-export const contacts = pgTable('contacts', {
+export const contacts = pgTable(
+  'contacts',
+  {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   /** Lower case. */
   address: text('address').notNull().unique(),
+  /** canonicalAddress(address): the addresses that are one mailbox share it. */
+  canonicalAddress: text('canonical_address').notNull().default(''),
   name: text('name').notNull().default(''),
   suppressedAt: timestamp('suppressed_at', { withTimezone: true }),
   suppressionReason: text('suppression_reason'),
   /** Soft bounces counted for this address; at the configured limit it is suppressed. */
   softBounces: integer('soft_bounces').notNull().default(0),
   createdAt: createdAt(),
-});
+  },
+  (table) => [index('contacts_canonical_idx').on(table.canonicalAddress)],
+);
 
 export const ticketNumberSeq = pgSequence('ticket_number_seq', { startWith: 1000 });
 
@@ -267,6 +273,7 @@ export const deliveries = pgTable(
   (table) => [
     index('deliveries_ticket_idx').on(table.ticketId, table.createdAt),
     index('deliveries_state_idx').on(table.state, table.updatedAt),
+    index('deliveries_created_idx').on(table.createdAt),
   ],
 );
 
@@ -278,6 +285,9 @@ export const deliveryRecipients = pgTable(
       .notNull()
       .references(() => deliveries.id, { onDelete: 'cascade' }),
     address: text('address').notNull(),
+    /** canonicalAddress(address) and its domain: what the rate limits count by. */
+    canonicalAddress: text('canonical_address').notNull().default(''),
+    canonicalDomain: text('canonical_domain').notNull().default(''),
     role: text('role').$type<'to' | 'cc'>().notNull().default('to'),
     state: text('state').$type<RecipientState>().notNull().default('pending'),
     smtpCode: integer('smtp_code'),
@@ -288,7 +298,12 @@ export const deliveryRecipients = pgTable(
     remoteMta: text('remote_mta'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.deliveryId, table.address] }), index('delivery_recipients_address_idx').on(table.address)],
+  (table) => [
+    primaryKey({ columns: [table.deliveryId, table.address] }),
+    index('delivery_recipients_address_idx').on(table.address),
+    index('delivery_recipients_canonical_idx').on(table.canonicalAddress),
+    index('delivery_recipients_domain_idx').on(table.canonicalDomain),
+  ],
 );
 
 export type BounceRowKind = 'bounce' | 'delay' | 'complaint' | 'unparsed';

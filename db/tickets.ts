@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
@@ -39,7 +40,7 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
   const normalized = address.trim().toLowerCase();
   const [row] = await db
     .insert(contacts)
-    .values({ address: normalized, name })
+    .values({ address: normalized, canonicalAddress: canonicalAddress(normalized), name })
     .onConflictDoUpdate({
       target: contacts.address,
       // Keep a known name; fill it in when we first learn it.
@@ -49,13 +50,19 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
   return row!.id;
 }
 
-/** A contact by address, without creating it. */
+/** A contact by address, without creating it; suppressed when any address of the same mailbox is. */
 export async function findContact(db: Db, address: string): Promise<{ id: number; name: string; suppressed: boolean } | null> {
   const [row] = await db
-    .select({ id: contacts.id, name: contacts.name, suppressedAt: contacts.suppressedAt })
+    .select({ id: contacts.id, name: contacts.name })
     .from(contacts)
     .where(eq(contacts.address, address.trim().toLowerCase()));
-  return row ? { id: row.id, name: row.name, suppressed: row.suppressedAt !== null } : null;
+  if (!row) return null;
+  const [suppressed] = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.canonicalAddress, canonicalAddress(address)), isNotNull(contacts.suppressedAt)))
+    .limit(1);
+  return { id: row.id, name: row.name, suppressed: suppressed !== undefined };
 }
 
 /** The ticket's requester: the address automatic mail goes to and the name it greets. */
@@ -98,24 +105,26 @@ export async function addParticipants(
 }
 
 export async function isParticipant(db: Db, ticketId: number, contactId: number): Promise<boolean> {
-  const [row] = await db
-    .select({ contactId: ticketParticipants.contactId })
-    .from(ticketParticipants)
-    .where(and(eq(ticketParticipants.ticketId, ticketId), eq(ticketParticipants.contactId, contactId)));
-  return Boolean(row);
+  const [contact] = await db.select({ canonical: contacts.canonicalAddress }).from(contacts).where(eq(contacts.id, contactId));
+  if (!contact) return false;
+  return participantByCanonical(db, ticketId, [contact.canonical]);
 }
 
-/** Whether any of these addresses belongs to a participant of the ticket. */
-export async function isParticipantAddress(db: Db, ticketId: number, addresses: string[]): Promise<boolean> {
-  const wanted = [...new Set(addresses.map((a) => a.trim().toLowerCase()).filter(Boolean))];
-  if (wanted.length === 0) return false;
+/** Whether a participant's address is, canonically, one of these (`ana+x@` is `ana@`). */
+async function participantByCanonical(db: Db, ticketId: number, canonical: string[]): Promise<boolean> {
   const [row] = await db
     .select({ contactId: ticketParticipants.contactId })
     .from(ticketParticipants)
     .innerJoin(contacts, eq(contacts.id, ticketParticipants.contactId))
-    .where(and(eq(ticketParticipants.ticketId, ticketId), inArray(contacts.address, wanted)))
+    .where(and(eq(ticketParticipants.ticketId, ticketId), inArray(contacts.canonicalAddress, canonical)))
     .limit(1);
   return row !== undefined;
+}
+
+/** Whether any of these addresses belongs to a participant of the ticket. */
+export async function isParticipantAddress(db: Db, ticketId: number, addresses: string[]): Promise<boolean> {
+  const wanted = [...new Set(addresses.filter((a) => a.trim()).map(canonicalAddress))];
+  return wanted.length > 0 && participantByCanonical(db, ticketId, wanted);
 }
 
 export async function setTicketStatus(db: Db, ticketId: number, status: TicketStatus): Promise<void> {

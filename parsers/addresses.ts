@@ -33,3 +33,41 @@ export function isSystemSender(address: string): boolean {
   if (!split) return false;
   return /^(mailer-daemon|mailerdaemon|mail-daemon|postmaster)$/.test(split.local);
 }
+
+/** Providers that ignore dots in the local part and answer to two domain names. */
+const DOTLESS_DOMAINS: ReadonlyMap<string, string> = new Map([
+  ['gmail.com', 'gmail.com'],
+  ['googlemail.com', 'gmail.com'],
+]);
+
+/**
+ * The one form of an address that limits, suppression and participant checks compare: domain
+ * and local part lower case, a quoted local part unquoted, the sub-address (`+tag`) removed, and
+ * Gmail's dots and its second domain folded. Mail is still sent to the address as written; this
+ * only decides which addresses are the same mailbox, so `Target+x@`, `"target"@` and `t.arget@`
+ * share one counter and one suppression.
+ */
+export function canonicalAddress(address: string): string {
+  const trimmed = address.trim();
+  const at = trimmed.lastIndexOf('@');
+  if (at <= 0 || at === trimmed.length - 1) return trimmed.toLowerCase();
+  let local = trimmed.slice(0, at);
+  let domain = trimmed.slice(at + 1).toLowerCase().replace(/\.$/, '');
+  // RFC 5321 quoted-string: "a\"b" is the local part a"b.
+  if (local.length >= 2 && local.startsWith('"') && local.endsWith('"')) local = local.slice(1, -1).replace(/\\(.)/g, '$1');
+  local = local.toLowerCase();
+  const plus = local.indexOf('+');
+  if (plus > 0) local = local.slice(0, plus);
+  const folded = DOTLESS_DOMAINS.get(domain);
+  if (folded) {
+    local = local.replace(/\./g, '');
+    domain = folded;
+  }
+  return `${local}@${domain}`;
+}
+
+/** The domain of an address's canonical form. */
+export function canonicalDomain(address: string): string {
+  const canonical = canonicalAddress(address);
+  return canonical.slice(canonical.lastIndexOf('@') + 1);
+}

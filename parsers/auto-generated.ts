@@ -91,7 +91,9 @@ export type WithholdReason =
   | 'system_recipient'
   | 'suppressed'
   | 'rate_limit_ticket'
-  | 'rate_limit_recipient';
+  | 'rate_limit_recipient'
+  | 'rate_limit_domain'
+  | 'rate_limit_total';
 
 /** Automatic mails already sent within a window, next to the window's limit. */
 export interface WindowCount {
@@ -107,7 +109,12 @@ export interface AutoReplyInput {
   ownAddresses: ReadonlySet<string>;
   suppressed: boolean;
   perTicket: WindowCount[];
+  /** Counted by the recipient's canonical address: every address of one mailbox together. */
   perRecipient: WindowCount[];
+  /** Counted by the recipient's domain: forged senders of one victim domain share a budget. */
+  perDomain?: WindowCount[];
+  /** Every automatic mail mailroom sends. */
+  total?: WindowCount[];
 }
 
 export type AutoReplyDecision = { send: true } | { send: false; reason: WithholdReason; detail?: string };
@@ -125,9 +132,14 @@ export function decideAutoReply(input: AutoReplyInput): AutoReplyDecision {
   if (input.suppressed) return { send: false, reason: 'suppressed' };
   const ticketHit = input.perTicket.find((w) => w.count >= w.max);
   if (ticketHit) return { send: false, reason: 'rate_limit_ticket', detail: `${ticketHit.count}/${ticketHit.max} in ${ticketHit.minutes} min` };
-  const recipientHit = input.perRecipient.find((w) => w.count >= w.max);
-  if (recipientHit) {
-    return { send: false, reason: 'rate_limit_recipient', detail: `${recipientHit.count}/${recipientHit.max} in ${recipientHit.minutes} min` };
+  const windows: Array<[WithholdReason, WindowCount[]]> = [
+    ['rate_limit_recipient', input.perRecipient],
+    ['rate_limit_domain', input.perDomain ?? []],
+    ['rate_limit_total', input.total ?? []],
+  ];
+  for (const [reason, list] of windows) {
+    const hit = list.find((w) => w.count >= w.max);
+    if (hit) return { send: false, reason, detail: `${hit.count}/${hit.max} in ${hit.minutes} min` };
   }
   return { send: true };
 }

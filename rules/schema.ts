@@ -193,6 +193,8 @@ const DEFAULT_LIMITS = {
     { minutes: 60, max: 10 },
     { minutes: 1440, max: 30 },
   ],
+  per_domain: [{ minutes: 60, max: 500 }],
+  total: [{ minutes: 60, max: 5000 }],
   max_detail_requests: 2,
 };
 
@@ -233,8 +235,12 @@ export const ruleSetSchema = z
       .strictObject({
         /** At most `max` automatic mails per ticket within each window. */
         per_ticket: z.array(windowLimit).default(DEFAULT_LIMITS.per_ticket),
-        /** At most `max` automatic mails to one address within each window. */
+        /** At most `max` automatic mails to one address within each window (`Ana+x@` and `ana@` are one). */
         per_recipient: z.array(windowLimit).default(DEFAULT_LIMITS.per_recipient),
+        /** At most `max` automatic mails to one domain within each window. */
+        per_domain: z.array(windowLimit).default(DEFAULT_LIMITS.per_domain),
+        /** At most `max` automatic mails in all within each window. */
+        total: z.array(windowLimit).default(DEFAULT_LIMITS.total),
         /** How many times one ticket is asked for missing details. */
         max_detail_requests: z.number().int().min(0).default(DEFAULT_LIMITS.max_detail_requests),
       })

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import { countAutomaticOnTicket, countAutomaticToRecipient, lockRecipient } from '../../db/deliveries.js';
+import { countAutomaticOnTicket, countAutomaticToDomain, countAutomaticToRecipient, countAutomaticTotal, lockRecipient } from '../../db/deliveries.js';
+import { canonicalDomain } from '../../parsers/addresses.js';
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
 import { decideAutoReply, type AutomationVerdict } from '../../parsers/auto-generated.js';
@@ -52,7 +53,10 @@ export async function autoReplyCounts(db: Db, ruleSet: RuleSet, ticketId: number
   const perRecipient = recipient
     ? await Promise.all(limits.per_recipient.map(async (w) => ({ ...w, count: await countAutomaticToRecipient(db, recipient, since(w.minutes)) })))
     : [];
-  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient };
+  const domain = recipient ? canonicalDomain(recipient) : null;
+  const perDomain = domain ? await Promise.all(limits.per_domain.map(async (w) => ({ ...w, count: await countAutomaticToDomain(db, domain, since(w.minutes)) }))) : [];
+  const total = await Promise.all(limits.total.map(async (w) => ({ ...w, count: await countAutomaticTotal(db, since(w.minutes)) })));
+  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient, perDomain, total };
 }
 
 /** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */

@@ -18,6 +18,18 @@ const MAX_QUOTED_SUBJECT_CHARS = 200;
  * the admin's subject template leaves it out. `mailbox_name` and `mailbox_address` default to
  * the mailbox's own.
  */
+/** How much of what a sender wrote an automatic mail repeats: a forged mail cannot make us carry its text. */
+export const ECHO_LIMITS = { subject: 150, customer_name: 64, customer_email: 254 } as const;
+
+function echoed(values: ReplyValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, max] of Object.entries(ECHO_LIMITS) as Array<[keyof typeof ECHO_LIMITS, number]>) {
+    const text = values[name];
+    if (typeof text === 'string' && [...text].length > max) out[name] = `${[...text].slice(0, max - 1).join('')}…`;
+  }
+  return out;
+}
+
 export function renderReply(
   kind: ReplyKind | { notification: string },
   ruleSet: RuleSet,
@@ -31,7 +43,7 @@ export function renderReply(
   // An own-property check: a notification named "constructor" must not find Object.prototype's.
   else if (Object.hasOwn(templates.notifications, kind.notification)) template = templates.notifications[kind.notification];
   if (!template) return null;
-  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values };
+  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values, ...echoed(values) };
   const rendered = renderTemplate(template.subject, all, 'header');
   const token = `[#${values.ticket_number.replace(HEADER_UNSAFE, '')}]`;
   const subject = rendered.includes(token) ? rendered : `${token} ${rendered}`.trim();
@@ -51,7 +63,7 @@ export function sensitiveNotice(ruleSet: RuleSet, mailbox: Mailbox, values: Repl
   if (!values.sensitive || values.sensitive.length === 0) return '';
   const templates = Object.hasOwn(ruleSet.templates, mailbox.language) ? ruleSet.templates[mailbox.language] : undefined;
   if (!templates) return '';
-  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values };
+  const all: TemplateValues = { mailbox_name: mailbox.name, mailbox_address: mailbox.address, ...values, ...echoed(values) };
   return renderTemplate(templates.sensitive_notice ?? templates.sensitive_warning.body, all, 'body').trim();
 }
 

@@ -124,6 +124,8 @@ function emptyCounts(ruleSet: RuleSet) {
     ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
     perTicket: limits.per_ticket.map((w) => ({ ...w, count: 0 })),
     perRecipient: limits.per_recipient.map((w) => ({ ...w, count: 0 })),
+    perDomain: limits.per_domain.map((w) => ({ ...w, count: 0 })),
+    total: limits.total.map((w) => ({ ...w, count: 0 })),
   };
 }
 
