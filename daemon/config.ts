@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseCidr } from './smtp/address-ranges.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/dist\/$/, '');
 /** The example rules the daemon runs with when MAILROOM_CONFIG is not set. */
@@ -32,6 +33,12 @@ export const envSchema = z.object({
   MAILROOM_MAX_RECIPIENTS: positiveInt.default(100),
   MAILROOM_SMTP_MAX_CONNECTIONS: positiveInt.default(200),
   MAILROOM_SMTP_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+  MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: positiveInt.default(20),
+  MAILROOM_SMTP_CONNECTIONS_PER_MINUTE_PER_IP: positiveInt.default(120),
+  MAILROOM_SMTP_MAX_SESSION_MS: positiveInt.default(600_000),
+  MAILROOM_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(0).default(1024),
+  MAILROOM_SMTP_DATA_GRACE_MS: positiveInt.default(60_000),
+  MAILROOM_TRUSTED_RELAYS: optionalText,
   MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAILROOM_TLS_KEY: optionalText,
@@ -58,6 +65,16 @@ export interface Config {
     idleTimeoutMs: number;
     /** On shutdown, sessions still busy after this get 421. */
     shutdownGraceMs: number;
+    /** Per client address; trusted relays are exempt (everything behind them shares their address). */
+    maxConnectionsPerAddress: number;
+    maxConnectionsPerAddressPerMinute: number;
+    /** A session still open after this is closed with 421 4.4.2. */
+    maxSessionMs: number;
+    /** A message arriving slower than this on average (bytes per second) after `dataGraceMs` is cut off with 421 4.4.2. */
+    minDataBytesPerSecond: number;
+    dataGraceMs: number;
+    /** CIDR ranges of the relays mail reaches mailroom through, e.g. the company's Postfix. */
+    trustedRelays: string[];
     tls: { keyFile: string; certFile: string } | null;
   };
   http: { host: string; port: number };
@@ -93,6 +110,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if ((e.MAILROOM_TLS_KEY === undefined) !== (e.MAILROOM_TLS_CERT === undefined)) {
     problems.push('MAILROOM_TLS_KEY and MAILROOM_TLS_CERT: set both or neither');
   }
+  const trustedRelays = e.MAILROOM_TRUSTED_RELAYS?.split(',').map((range) => range.trim()).filter(Boolean);
+  for (const range of trustedRelays ?? []) {
+    if (!parseCidr(range)) problems.push(`MAILROOM_TRUSTED_RELAYS: "${range}" is not an address range such as 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32`);
+  }
   if (e.DATABASE_URL && !e.MAILROOM_SECRET) {
     // Several instances share one database: they must sign tokens with the same key.
     problems.push('MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)');
@@ -109,6 +130,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxConnections: e.MAILROOM_SMTP_MAX_CONNECTIONS,
       idleTimeoutMs: e.MAILROOM_SMTP_IDLE_TIMEOUT_MS,
       shutdownGraceMs: e.MAILROOM_SHUTDOWN_GRACE_MS,
+      maxConnectionsPerAddress: e.MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP,
+      maxConnectionsPerAddressPerMinute: e.MAILROOM_SMTP_CONNECTIONS_PER_MINUTE_PER_IP,
+      maxSessionMs: e.MAILROOM_SMTP_MAX_SESSION_MS,
+      minDataBytesPerSecond: e.MAILROOM_SMTP_MIN_DATA_RATE,
+      dataGraceMs: e.MAILROOM_SMTP_DATA_GRACE_MS,
+      trustedRelays: trustedRelays ?? [],
       tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,
     },
     http: { host: e.MAILROOM_HTTP_HOST, port: e.MAILROOM_HTTP_PORT },

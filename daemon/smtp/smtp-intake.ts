@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Db } from '../../db/client.js';
 import { resolveRecipient } from '../../rules/mailboxes.js';
@@ -9,6 +10,8 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createIntakeHealth, type IntakeStatus } from './intake-health.js';
 import { SmtpReplyError } from './reply-error.js';
+import { createAddressRanges } from './address-ranges.js';
+import { createSessionLimits } from './session-limits.js';
 import { createSpoolBatcher } from './spool-batcher.js';
 import { spoolMessage } from './spool-writer.js';
 
@@ -27,6 +30,15 @@ export interface SmtpIntake {
   close(): Promise<void>;
   /** Whether recent spool writes committed (for /readyz). */
   health(): IntakeStatus;
+}
+
+/** The parts of smtp-server's connection object used to end a session from outside a handler. */
+interface SmtpConnection {
+  id: string;
+  remoteAddress: string;
+  send(code: number, text: string): void;
+  close(): void;
+  _socket?: { destroy(): void };
 }
 
 /** The SMTP front door: cheap checks in the hooks, 250 only after the spool commit. */
@@ -58,6 +70,26 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     closeTimeout: config.smtp.shutdownGraceMs,
     logger: false,
     ...(tls ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } : {}),
+    onConnect(session, callback) {
+      if (trusted(session.remoteAddress)) return callback();
+      const refused = limits.admit(session.id, session.remoteAddress);
+      if (refused) {
+        logger.warn({ event: 'smtp.connection_refused', sessionId: session.id, remoteAddress: session.remoteAddress, reason: refused }, 'connection refused');
+        deps.metrics.refused.labels('421').inc();
+        // The greeting carries no enhanced status by itself; 4.7.0 as the big providers answer it.
+        return callback(new SmtpReplyError(421, `4.7.0 ${refused}`));
+      }
+      // A session has a time limit however busy it keeps itself (NOOP every few seconds).
+      const timer = setTimeout(() => cutOff(session.id, 'session time limit reached'), config.smtp.maxSessionMs);
+      timer.unref();
+      sessionTimers.set(session.id, timer);
+      callback();
+    },
+    onClose(session) {
+      limits.release(session.id);
+      clearTimeout(sessionTimers.get(session.id));
+      sessionTimers.delete(session.id);
+    },
     onRcptTo(address, session, callback) {
       const match = resolveRecipient(deps.rules(), address.address);
       if (!match) {
@@ -89,7 +121,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       tls: session.secure,
       receivedAt: new Date(),
     };
-    const result = await spoolMessage(deps.db, stream as import('node:stream').Readable, envelope, config.smtp.maxMessageBytes, batcher);
+    const result = await spoolMessage(deps.db, watchDataRate(stream as Readable, session.id), envelope, config.smtp.maxMessageBytes, batcher);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.kind === 'too_big') {
       logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
@@ -111,6 +143,51 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     deps.metrics.received.inc();
     deps.onStored(result.inboundId);
     return `Message queued as ${result.inboundId}`;
+  }
+
+  const trusted = createAddressRanges(config.smtp.trustedRelays);
+  const limits = createSessionLimits({
+    maxPerAddress: config.smtp.maxConnectionsPerAddress,
+    maxPerAddressPerMinute: config.smtp.maxConnectionsPerAddressPerMinute,
+    maxSessionMs: config.smtp.maxSessionMs,
+    minDataBytesPerSecond: config.smtp.minDataBytesPerSecond,
+    dataGraceMs: config.smtp.dataGraceMs,
+  });
+  const sessionTimers = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * Ends a session with 421 4.4.2 (RFC 5321 §4.2.3: the service closes the channel). A message
+   * still arriving is dropped unstored: its sender was never told 250 and will try again.
+   */
+  function cutOff(sessionId: string, reason: string): void {
+    const connection = [...(server.connections as Set<SmtpConnection>)].find((c) => c.id === sessionId);
+    if (!connection) return;
+    logger.warn({ event: 'smtp.session_cut_off', sessionId, remoteAddress: connection.remoteAddress, reason }, 'session cut off');
+    deps.metrics.refused.labels('421').inc();
+    connection.send(421, `${reason}, closing connection`);
+    connection.close();
+    // A client that keeps sending never reads the close; do not wait for it.
+    setTimeout(() => connection._socket?.destroy(), 1000).unref();
+  }
+
+  /** Passes the message through, cutting the session off when it arrives too slowly. */
+  function watchDataRate(stream: Readable, sessionId: string): Readable {
+    if (config.smtp.minDataBytesPerSecond === 0) return stream;
+    const started = Date.now();
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const check = setInterval(() => {
+      if (limits.tooSlow(bytes, Date.now() - started)) cutOff(sessionId, 'message arriving too slowly');
+    }, Math.min(5_000, config.smtp.dataGraceMs));
+    check.unref();
+    // pipeline passes a client that went away mid-message on as an error: nothing half-read is stored.
+    pipeline(stream, counted, () => clearInterval(check));
+    return counted;
   }
 
   const batcher = createSpoolBatcher(deps.db);

@@ -98,8 +98,8 @@ export class SmtpSession {
     socket.on('end', lost('connection closed by the server'));
   }
 
-  static async open(host: string, port: number, replyTimeoutMs = 10_000, hardDeadline = Number.POSITIVE_INFINITY): Promise<SmtpSession> {
-    const socket = net.connect({ host, port });
+  static async open(host: string, port: number, replyTimeoutMs = 10_000, hardDeadline = Number.POSITIVE_INFINITY, localAddress?: string): Promise<SmtpSession> {
+    const socket = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
