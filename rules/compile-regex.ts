@@ -71,7 +71,7 @@ export function execShortMatch(source: string, text: string): RegExpExecArray | 
  * has no word edge to respect). Bounded so consecutive windows still overlap by at least
  * OVERLAP_CHARS - 2 × EDGE_SEARCH_CHARS, longer than any built-in match.
  */
-function toWhitespace(text: string, at: number): number {
+export function toWhitespace(text: string, at: number): number {
   if (at >= text.length) return text.length;
   for (let i = at; i > at - EDGE_SEARCH_CHARS && i > 0; i -= 1) if (/\s/.test(text[i]!)) return i;
   return at;

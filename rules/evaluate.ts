@@ -6,12 +6,12 @@ import { findKeyword } from './checks/keywords.js';
 import { findLabelledAnswers } from './checks/labelled.js';
 import { countCharacters } from './checks/min-length.js';
 import { compileRegex } from './compile-regex.js';
+import { redactSensitive } from './redact.js';
 import { localize } from './localize.js';
 import { isOwnAddress } from './mailboxes.js';
 import type { Category, Condition, Field, Mailbox, RuleSet } from './schema.js';
 import type { FoundField, MissingItem, RuleMessage, SensitiveFinding, TicketFacts, Verdict } from './verdict.js';
 
-const REDACTED = '[redacted]';
 const HOUR_MS = 3_600_000;
 const DEFAULT_TOO_SHORT = 'a longer description of the problem';
 
@@ -21,9 +21,10 @@ const DEFAULT_TOO_SHORT = 'a longer description of the problem';
  */
 export function evaluateRules(message: RuleMessage, ticket: TicketFacts, ruleSet: RuleSet, mailbox: Mailbox, now: Date): Verdict {
   const language = mailbox.language;
-  const redactedVisibleText = redactSensitive(message.visibleText, ruleSet);
   // Detectors read the redacted text, so no field value stored on the ticket can carry a
-  // password the customer pasted next to it.
+  // password the customer pasted next to it. They read the first MAX_SCAN_CHARS only; what is
+  // stored is redacted whole, by the caller (redactionSteps).
+  const redactedVisibleText = redactSensitive(clipText(message.visibleText), ruleSet);
   const subject = redactSensitive(clipText(message.subject), ruleSet);
   const input = createCheckInput({ ...message, subject, visibleText: redactedVisibleText }, ruleSet);
 
@@ -70,24 +71,6 @@ export function evaluateRules(message: RuleMessage, ticket: TicketFacts, ruleSet
     sensitive: findSensitive(message, ruleSet, language),
     redactedVisibleText,
   };
-}
-
-/**
- * Replaces every match of every sensitive pattern with `[redacted]`. Unlike detection this reads
- * the whole text, not the first MAX_SCAN_CHARS: whatever is stored must be clean, and RE2 keeps
- * it linear. Empty matches are left alone (a pattern such as `x*` would otherwise insert the
- * marker between every character).
- */
-export function redactSensitive(text: string, ruleSet: RuleSet): string {
-  let out = text;
-  for (const entry of ruleSet.sensitive) {
-    if (entry.pattern === undefined) continue;
-    const pattern = compileRegex(entry.pattern);
-    // The DFA's yes/no is far cheaper than a replacing scan, and most mails hold no secret.
-    if (!pattern.test(out)) continue;
-    out = pattern.matcher(out).replaceAll((match: string) => (match === '' ? match : REDACTED));
-  }
-  return out;
 }
 
 function createCheckInput(message: RuleMessage, ruleSet: RuleSet): CheckInput {
@@ -169,7 +152,7 @@ function conditionHolds(condition: Condition, categoryId: string | null, fields:
 function checkLength(visibleText: string, ruleSet: RuleSet): Verdict['lengthProblem'] {
   const { min_length: min, max_length: max } = ruleSet.message;
   if (min === undefined && max === undefined) return null;
-  const length = countCharacters(visibleText.trim());
+  const length = countCharacters(visibleText.trim(), Math.max(min ?? 0, max ?? 0) + 1);
   if (min !== undefined && length < min) return 'too_short';
   if (max !== undefined && length > max) return 'too_long';
   return null;
@@ -195,8 +178,10 @@ function findSensitive(message: RuleMessage, ruleSet: RuleSet, language: string)
   const findings: SensitiveFinding[] = [];
   for (const entry of ruleSet.sensitive) {
     const pattern = entry.pattern === undefined ? null : compileRegex(entry.pattern);
-    // The whole text, like the redaction: a secret past the scanned prefix is still stored.
-    const inText = pattern !== null && (pattern.test(message.subject) || pattern.test(message.visibleText));
+    // The whole text, like the redaction, when the caller has redacted it; else the scanned prefix.
+    const inText = message.sensitiveFound
+      ? message.sensitiveFound.has(entry.id)
+      : pattern !== null && (pattern.test(clipText(message.subject)) || pattern.test(clipText(message.visibleText)));
     const attachmentIndexes = entry.attachment ? matchAttachments(entry.attachment, message.attachments) : [];
     if (inText || attachmentIndexes.length > 0) {
       findings.push({ id: entry.id, label: localize(entry.label, language), inText, attachmentIndexes });

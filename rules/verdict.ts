@@ -12,6 +12,11 @@ export interface RuleMessage {
   /** Plus-address tags that are not reply tokens (`soporte+facturas@` → `facturas`), lower case. */
   tags: string[];
   attachments: Array<{ filename: string | null; contentType: string; size: number }>;
+  /**
+   * Ids of the `sensitive` entries whose pattern matched anywhere in the subject or the visible
+   * text, when the caller has redacted them whole; without it only the scanned prefix is tested.
+   */
+  sensitiveFound?: ReadonlySet<string>;
 }
 
 /** A field given by the customer; `value` is null when the detector only tells presence. */

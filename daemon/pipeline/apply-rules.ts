@@ -4,7 +4,7 @@ import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
 import { decide, type Decision, type MessageFacts, type PlannedMail, type TicketBefore } from '../../rules/decide.js';
-import { redactSensitive } from '../../rules/evaluate.js';
+import { redactionSteps, type Redaction } from '../../rules/redact.js';
 import { planWithoutRequest } from '../../rules/plan.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import { queueAutomaticMail, type AutomaticMailContext } from '../tickets/automatic-mail.js';
@@ -21,8 +21,9 @@ export interface Evaluation {
  * goes to Reply-To, then From, then the envelope sender (RFC 3834 §4 prefers the latter for
  * automatic replies).
  */
-export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: string[], secret: string, envelopeFrom: string): MessageFacts {
+export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: string[], secret: string, envelopeFrom: string, redacted?: RedactedMessage): MessageFacts {
   return {
+    ...(redacted && { sensitiveFound: redacted.found }),
     subject: message.subject,
     visibleText: message.visibleText,
     fromAddress: (message.from?.address ?? '').toLowerCase(),
@@ -34,18 +35,48 @@ export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: 
   };
 }
 
+/** The parts of a message that are stored, with every sensitive match redacted. */
+export interface RedactedMessage {
+  subject: string;
+  visibleText: string;
+  text: string;
+  html: string | null;
+  /** Sensitive entries found in the subject or the visible text. */
+  found: Set<string>;
+}
+
+/**
+ * Redacts the whole of what will be stored, `pause` between slices of work: a 20 MB text of
+ * matches takes seconds of regex work, which must not hold up every SMTP session meanwhile.
+ * Quoted history is redacted too: it can hold a password as well.
+ */
+export async function redactMessage(message: ParsedMessage, ruleSet: RuleSet, pause: () => Promise<void>): Promise<RedactedMessage> {
+  const run = async (text: string): Promise<Redaction> => {
+    const steps = redactionSteps(text, ruleSet);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await pause();
+    }
+  };
+  const subject = await run(message.subject);
+  const visible = await run(message.visibleText);
+  // Plain-text mail often has the same text twice: redact it once.
+  const text = message.text === message.visibleText ? visible : await run(message.text);
+  const html = message.html === null ? null : await run(message.html);
+  return { subject: subject.text, visibleText: visible.text, text: text.text, html: html?.text ?? null, found: new Set([...subject.found, ...visible.found]) };
+}
+
 /** Decides what to do with a customer mail (pure, the same function as `rules test`) and what of it may be stored. */
-export function evaluateMessage(ruleSet: RuleSet, mailbox: Mailbox, ticket: TicketBefore, message: ParsedMessage, facts: MessageFacts, now: Date): Evaluation {
+export function evaluateMessage(ruleSet: RuleSet, mailbox: Mailbox, ticket: TicketBefore, message: ParsedMessage, facts: MessageFacts, redacted: RedactedMessage, now: Date): Evaluation {
   const decision = decide(ruleSet, mailbox, ticket, facts, now);
-  const { verdict } = decision;
-  const sensitiveAttachments = new Set(verdict.sensitive.flatMap((s) => s.attachmentIndexes));
-  // Redact everything stored, not only the visible part: quoted history can hold a password too.
+  const sensitiveAttachments = new Set(decision.verdict.sensitive.flatMap((s) => s.attachmentIndexes));
   const storable: ParsedMessage = {
     ...message,
-    subject: redactSensitive(message.subject, ruleSet),
-    visibleText: verdict.redactedVisibleText,
-    text: redactSensitive(message.text, ruleSet),
-    html: message.html === null ? null : redactSensitive(message.html, ruleSet),
+    subject: redacted.subject,
+    visibleText: redacted.visibleText,
+    text: redacted.text,
+    html: redacted.html,
     attachments: message.attachments.filter((_, i) => !sensitiveAttachments.has(i)),
   };
   return { decision, storable };

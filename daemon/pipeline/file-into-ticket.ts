@@ -17,7 +17,7 @@ import {
 } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
-import { applyEvaluation, evaluateMessage, messageFacts } from './apply-rules.js';
+import { applyEvaluation, evaluateMessage, messageFacts, type RedactedMessage } from './apply-rules.js';
 import { ticketBefore } from '../tickets/ticket-state.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
@@ -42,6 +42,8 @@ export type FilingOutcome =
 
 export interface FilingContext {
   ruleSet: RuleSet;
+  /** The message's texts as they may be stored (redactMessage, done before the transaction). */
+  redacted: RedactedMessage;
   secret: string;
   now: Date;
   metrics?: Metrics;
@@ -83,7 +85,8 @@ export async function fileIntoTicket(
       return { state: 'ignored', reason: `auto_generated_stranger:${automation.reason}`, ticketId: match.ticket.id };
     }
     // Out-of-office and similar land on their ticket but never change its status.
-    const articleId = await addArticle(tx, match.ticket, row, message, senderAddress, match.method, automation.reason, ctx.attachmentContents);
+    const { subject, visibleText, text, html } = ctx.redacted;
+    const articleId = await addArticle(tx, match.ticket, row, { ...message, subject, visibleText, text, html }, senderAddress, match.method, automation.reason, ctx.attachmentContents);
     await touchTicket(tx, match.ticket.id);
     return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds: [] };
   }
@@ -132,8 +135,8 @@ export async function fileIntoTicket(
   const threadedBy = created || !match ? 'new' : match.method;
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
   const requester = created ? null : await findRequester(tx, ticket);
-  const facts = messageFacts(message, mailbox, classification.details, ctx.secret, row.mailFrom);
-  const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.now);
+  const facts = messageFacts(message, mailbox, classification.details, ctx.secret, row.mailFrom, ctx.redacted);
+  const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.redacted, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents);
   const { deliveryIds } = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
   await touchTicket(tx, ticket.id);

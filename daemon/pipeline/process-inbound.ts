@@ -9,6 +9,7 @@ import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
 import { ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
+import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
 
 export interface ProcessorDeps {
@@ -28,6 +29,9 @@ export interface ProcessorDeps {
  * fuzzed input): past this the row is failed, its bytes kept for replay.
  */
 const PARSE_DEADLINE_MS = 60_000;
+
+/** Lets the SMTP sessions and other jobs run between slices of CPU-heavy work. */
+const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Messages above this size are processed one at a time (see large-message-gate.ts) and parsed without holding their attachments' bytes. */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
@@ -76,6 +80,8 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
       const toBounceAddress = classification.bounceTokens.length > 0;
       const report = toBounceAddress || looksLikeBounce(message.headers, row.mailFrom) ? await parseBounce(raw) : null;
       const isBounce = toBounceAddress || (report !== null && report.kind !== 'auto_reply');
+      // Before the transaction: seconds of regex work on a hostile text must not hold a lock.
+      const redacted = isBounce ? null : await redactMessage(message, ruleSet, letOthersRun);
       const outcome = await deps.db.transaction(async (tx) => {
         if (!(await lockInboundForProcessing(tx, inboundId))) return null;
         if (isBounce) {
@@ -85,6 +91,7 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
         }
         const result = await fileIntoTicket(tx, row, message, classification, {
           ruleSet,
+          redacted: redacted!,
           secret: deps.secret,
           now: new Date(),
           metrics: deps.metrics,

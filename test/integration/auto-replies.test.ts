@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contacts } from '../../db/schema.js';
+import { suppressContact } from '../../db/bounces.js';
 import { setTicketStatus } from '../../db/tickets.js';
 import { parseOwnMessageId, recipientTokenDelivery, verifyRecipientToken, verifyToken } from '../../parsers/tokens.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
@@ -127,7 +127,7 @@ describe('asking for missing details', () => {
   });
 
   it('never answers a suppressed address, and records why', async () => {
-    await t.db.insert(contacts).values({ address: 'gone@cliente.es', suppressedAt: new Date(), suppressionReason: 'hard bounce' }).onConflictDoNothing();
+    await suppressContact(t.db, 'gone@cliente.es', 'hard bounce');
     const row = await deliver({ from: 'gone@cliente.es', subject: 'Hola', body: 'Hola.' });
     const ticket = await ticketOfInbound(t, row);
     await settle();

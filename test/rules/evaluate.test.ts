@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { evaluateRules, redactSensitive } from '../../rules/evaluate.js';
+import { evaluateRules } from '../../rules/evaluate.js';
+import { redactSensitive } from '../../rules/redact.js';
 import { loadRuleSet } from '../../rules/load.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { FoundField, RuleMessage, TicketFacts } from '../../rules/verdict.js';
