@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { StructureLimits } from '../parsers/mime-structure.js';
 import { parseCidr } from './smtp/address-ranges.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/dist\/$/, '');
@@ -39,6 +40,8 @@ export const envSchema = z.object({
   MAILROOM_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(0).default(1024),
   MAILROOM_SMTP_DATA_GRACE_MS: positiveInt.default(60_000),
   MAILROOM_TRUSTED_RELAYS: optionalText,
+  MAILROOM_MAX_MIME_PARTS: positiveInt.default(1000),
+  MAILROOM_MAX_MIME_DEPTH: positiveInt.default(32),
   MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAILROOM_TLS_KEY: optionalText,
@@ -75,6 +78,8 @@ export interface Config {
     dataGraceMs: number;
     /** CIDR ranges of the relays mail reaches mailroom through, e.g. the company's Postfix. */
     trustedRelays: string[];
+    /** Message structure refused during DATA with 554 5.6.0. */
+    structure: StructureLimits;
     tls: { keyFile: string; certFile: string } | null;
   };
   http: { host: string; port: number };
@@ -136,6 +141,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       minDataBytesPerSecond: e.MAILROOM_SMTP_MIN_DATA_RATE,
       dataGraceMs: e.MAILROOM_SMTP_DATA_GRACE_MS,
       trustedRelays: trustedRelays ?? [],
+      // RFC 5322 allows 998 octets a line; ten times that is no mail client's output.
+      structure: { maxHeaderLineBytes: 9980, maxHeaderBlockBytes: 1024 * 1024, maxParts: e.MAILROOM_MAX_MIME_PARTS, maxDepth: e.MAILROOM_MAX_MIME_DEPTH },
       tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,
     },
     http: { host: e.MAILROOM_HTTP_HOST, port: e.MAILROOM_HTTP_PORT },

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createIntakeHealth, type IntakeStatus } from './intake-health.js';
 import { SmtpReplyError } from './reply-error.js';
+import { createStructureWatch } from '../../parsers/mime-structure.js';
 import { createAddressRanges } from './address-ranges.js';
 import { createSessionLimits } from './session-limits.js';
 import { createSpoolBatcher } from './spool-batcher.js';
@@ -121,13 +122,20 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       tls: session.secure,
       receivedAt: new Date(),
     };
-    const result = await spoolMessage(deps.db, watchDataRate(stream as Readable, session.id), envelope, config.smtp.maxMessageBytes, batcher);
+    const structure = createStructureWatch(config.smtp.structure);
+    const result = await spoolMessage(deps.db, watchDataRate(stream as Readable, session.id), envelope, config.smtp.maxMessageBytes, batcher, structure);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.kind === 'too_big') {
       logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
       deps.metrics.refused.labels('552').inc();
       // smtp-server replies 552 5.3.4 because rejectOversized is on; this is the same answer.
       throw new SmtpReplyError(552, 'Message exceeds fixed maximum message size');
+    }
+    if (result.kind === 'refused') {
+      logger.info({ event: 'smtp.message_refused', sessionId: session.id, bytes: result.sizeBytes, reason: result.reason }, 'message structure over the limits');
+      deps.metrics.refused.labels('554').inc();
+      // Permanent: the same bytes would be refused again. smtp-server adds 5.6.0 (a problem with the content).
+      throw new SmtpReplyError(554, `Message refused: ${result.reason}`);
     }
     if (result.kind === 'storage_failed') {
       intakeHealth.failed(result.error);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../db/client.js';
 import { withDeadline } from '../deadline.js';
+import type { StructureWatch } from '../../parsers/mime-structure.js';
 import type { SpoolBatcher } from './spool-batcher.js';
 import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedInbound, insertInbound, type Envelope } from '../../db/inbound.js';
 
@@ -24,6 +25,7 @@ function withinDeadline<T>(work: Promise<T>): Promise<T> {
 export type SpoolResult =
   | { kind: 'stored'; inboundId: number; sizeBytes: number }
   | { kind: 'too_big'; sizeBytes: number }
+  | { kind: 'refused'; sizeBytes: number; reason: string }
   | { kind: 'storage_failed'; sizeBytes: number; error: unknown };
 
 /**
@@ -31,7 +33,15 @@ export type SpoolResult =
  * the final dot before any reply), holds at most one chunk in memory, and leaves nothing
  * half-written: a large message stays in state `receiving` until its last chunk is in.
  */
-export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope, maxBytes: number, batcher?: SpoolBatcher): Promise<SpoolResult> {
+export async function spoolMessage(
+  db: Db,
+  stream: Readable,
+  envelope: Envelope,
+  maxBytes: number,
+  batcher?: SpoolBatcher,
+  /** Looks at the bytes as they pass; a problem it names refuses the message, nothing of it kept. */
+  structure?: StructureWatch,
+): Promise<SpoolResult> {
   const hash = createHash('sha256');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -51,7 +61,8 @@ export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope,
 
   for await (const piece of stream as AsyncIterable<Buffer>) {
     total += piece.length;
-    if (total > maxBytes || failure) continue; // keep draining; the reply comes after the dot
+    structure?.push(piece);
+    if (total > maxBytes || failure || structure?.problem()) continue; // keep draining; the reply comes after the dot
     hash.update(piece);
     pending.push(piece);
     pendingBytes += piece.length;
@@ -65,9 +76,10 @@ export async function spoolMessage(db: Db, stream: Readable, envelope: Envelope,
   }
 
   try {
-    if (total > maxBytes) {
+    const refused = structure?.problem() ?? null;
+    if (total > maxBytes || refused) {
       if (chunkedId !== null) await discardInbound(db, chunkedId);
-      return { kind: 'too_big', sizeBytes: total };
+      return refused && total <= maxBytes ? { kind: 'refused', sizeBytes: total, reason: refused } : { kind: 'too_big', sizeBytes: total };
     }
     if (failure) throw failure;
     const sha256 = hash.digest('hex');
