@@ -11,6 +11,7 @@ import { ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
 import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
+import { fileUnreadable } from './file-unreadable.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -67,9 +68,17 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
         error: `PARSE_TIMEOUT: not parsed within ${PARSE_DEADLINE_MS / 1000} s`,
       }));
       if (!parsed.ok) {
-        await finishInbound(deps.db, inboundId, { state: 'failed', error: parsed.error.startsWith('PARSE_TIMEOUT') ? parsed.error : `PARSE_FAILED: ${parsed.error}` });
+        const error = parsed.error.startsWith('PARSE_TIMEOUT') ? parsed.error : `PARSE_FAILED: ${parsed.error}`;
+        // The row stays failed (replayable once the parser can read it) and agents get a ticket
+        // with the raw text: accepted mail never ends silently.
+        const filed = await deps.db.transaction(async (tx) => {
+          if (!(await lockInboundForProcessing(tx, inboundId))) return null;
+          const ticket = await fileUnreadable(tx, row, raw, error, deps.rules());
+          await finishInbound(tx, inboundId, { state: 'failed', error, ticketId: ticket?.ticketId ?? null, articleId: ticket?.articleId ?? null });
+          return ticket;
+        });
         deps.metrics.failed.inc();
-        log.error({ event: 'message.failed', code: 'PARSE_FAILED', err: { message: parsed.error } }, 'message could not be parsed; kept for replay');
+        log.error({ event: 'message.failed', code: 'PARSE_FAILED', ticketId: filed?.ticketId ?? null, err: { message: parsed.error } }, 'message could not be parsed; kept for replay, raw text filed as a ticket');
         return;
       }
       const message = parsed.message;
