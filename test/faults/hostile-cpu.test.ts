@@ -4,6 +4,7 @@ import { getInbound } from '../../db/inbound.js';
 import { realMode } from '../helpers/mode.js';
 import { sendRaw } from '../helpers/smtp-client.js';
 import { rawMessage } from '../helpers/test-app.js';
+import { runAlone } from '../helpers/exclusive.js';
 import { createDaemonHarness, expectNoFatal, reportScenario, type DaemonHarness } from './fault-harness.js';
 
 /**
@@ -11,12 +12,17 @@ import { createDaemonHarness, expectNoFatal, reportScenario, type DaemonHarness 
  * the example's password pattern) must not hold up anyone else's SMTP session: while it is
  * parsed, checked and redacted, other clients still get their 250 within a second.
  */
+let release: (() => void) | undefined;
 let h: DaemonHarness;
 beforeAll(async () => {
+  // Heavy suites take turns, however long the other holds the machine: on two cores they
+  // would measure each other.
+  release = await runAlone('heavy');
   h = await createDaemonHarness({ redisDb: 14, env: { MAILROOM_CONFIG: DEFAULT_RULES_FILE, MAILROOM_MAX_MESSAGE_BYTES: String(30 * 1024 * 1024) } });
-});
+}, 900_000);
 afterAll(async () => {
   await h?.cleanup();
+  release?.();
 });
 
 function hostileMessage(bytes: number): string {
