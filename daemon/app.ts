@@ -10,6 +10,8 @@ import { AppError } from './errors.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
+import { authenticateSender } from './pipeline/sender-auth.js';
+import { createDnsResolver } from './dns-resolver.js';
 import { createBullmqQueue } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
@@ -132,6 +134,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         .enqueue(id)
         .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', deliveryId: id, err }, 'enqueue failed; the sweeper will pick the delivery up'));
     };
+    const dns = createDnsResolver(config.dnsServers);
     const processor = createInboundProcessor({
       db,
       logger: logger.child({ component: 'worker' }),
@@ -141,6 +144,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       softBounceLimit: config.softBounceLimit,
       metrics,
       onDeliveryQueued: enqueueDelivery,
+      authenticateSender: (raw, row) => authenticateSender(raw, { ip: row.clientAddress || null, helo: row.clientHelo, mailFrom: row.mailFrom }, dns, config.smtp.hostname),
     });
     // Concurrency 0: an intake-only instance (an MX node); other instances on the same Redis work the jobs.
     if (config.worker.concurrency > 0) queue.startWorker(processor, config.worker.concurrency);

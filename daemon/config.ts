@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,7 @@ export const envSchema = z.object({
   MAILROOM_SMTP_DATA_GRACE_MS: positiveInt.default(60_000),
   MAILROOM_TRUSTED_RELAYS: optionalText,
   MAILROOM_MAX_MIME_PARTS: positiveInt.default(1000),
+  MAILROOM_DNS_SERVERS: optionalText,
   MAILROOM_MAX_MIME_DEPTH: positiveInt.default(32),
   MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
@@ -83,6 +85,8 @@ export interface Config {
     tls: { keyFile: string; certFile: string } | null;
   };
   http: { host: string; port: number };
+  /** DNS servers for sender authentication (`host` or `host:port`); empty: the system's. */
+  dnsServers: string[];
   dataDir: string;
   databaseUrl: string | null;
   redisUrl: string | null;
@@ -119,6 +123,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   for (const range of trustedRelays ?? []) {
     if (!parseCidr(range)) problems.push(`MAILROOM_TRUSTED_RELAYS: "${range}" is not an address range such as 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32`);
   }
+  const dnsServers = e.MAILROOM_DNS_SERVERS?.split(',').map((server) => server.trim()).filter(Boolean);
+  for (const server of dnsServers ?? []) {
+    const host = server.replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/:\d{1,5}$/, '');
+    if (isIP(host) === 0) problems.push(`MAILROOM_DNS_SERVERS: "${server}" is not an address such as 192.0.2.53 or 127.0.0.1:5353`);
+  }
   if (e.DATABASE_URL && !e.MAILROOM_SECRET) {
     // Several instances share one database: they must sign tokens with the same key.
     problems.push('MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)');
@@ -146,6 +155,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,
     },
     http: { host: e.MAILROOM_HTTP_HOST, port: e.MAILROOM_HTTP_PORT },
+    dnsServers: dnsServers ?? [],
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,

@@ -1,3 +1,4 @@
+import type { SenderAuth } from '../rules/sender-policy.js';
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { copyOutBytea, copyRows, copyRunnerOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
@@ -166,6 +167,7 @@ export interface InboundOutcome {
   error?: string | null;
   ticketId?: number | null;
   articleId?: number | null;
+  senderAuth?: SenderAuth | null;
 }
 
 /** Records how processing ended; `received` hands the row back for a retry. */
@@ -179,6 +181,7 @@ export async function finishInbound(db: Db, inboundId: number, outcome: InboundO
       lastError: outcome.error ?? null,
       ticketId: outcome.ticketId ?? null,
       articleId: outcome.articleId ?? null,
+      ...(outcome.senderAuth !== undefined ? { senderAuth: outcome.senderAuth } : {}),
       updatedAt: new Date(),
       processedAt: done ? new Date() : null,
     })
@@ -212,6 +215,7 @@ const summaryColumns = {
   lastError: inboundMessages.lastError,
   ticketId: inboundMessages.ticketId,
   articleId: inboundMessages.articleId,
+  senderAuth: inboundMessages.senderAuth,
   updatedAt: inboundMessages.updatedAt,
   processedAt: inboundMessages.processedAt,
 };

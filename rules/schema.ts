@@ -203,6 +203,18 @@ export const ruleSetSchema = z
     $schema: z.string().optional(),
     mailboxes: z.array(mailboxSchema).min(1, 'at least one mailbox is needed'),
     threading: threadingSchema.default({ stranger_reply: 'new_ticket' }),
+    /** What mailroom believes of a sender. */
+    security: z
+      .strictObject({
+        /**
+         * Mail whose From fails DMARC, or for a domain without DMARC has no SPF or DKIM pass
+         * aligned with it: `restrict` (default) files it on a ticket of its own, tagged
+         * `unverified_sender`, with no automatic mail and no change to any other ticket; `trust`
+         * treats it like any mail (for a mailroom behind a gateway that already checked).
+         */
+        unverified_sender: z.enum(['restrict', 'trust']).default('restrict'),
+      })
+      .default({ unverified_sender: 'restrict' }),
     /** Agents of every mailbox: an address, or `@domain`. */
     agents: z.array(agentAddress).default([]),
     /** Field ids every request must give, whatever its category. */

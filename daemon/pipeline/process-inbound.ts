@@ -12,6 +12,7 @@ import { classifyMessage } from './classify.js';
 import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
 import { fileUnreadable } from './file-unreadable.js';
+import type { SenderAuth } from '../../rules/sender-policy.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -21,6 +22,8 @@ export interface ProcessorDeps {
   maxAttempts: number;
   softBounceLimit: number;
   metrics: Metrics;
+  /** SPF, DKIM, DMARC and ARC of a customer's mail; absent, nothing is checked (and nothing restricted). */
+  authenticateSender?: (raw: Buffer, row: InboundRow) => Promise<SenderAuth>;
   /** Hands a committed outbox row to the send queue; must not throw (the sweeper repairs). */
   onDeliveryQueued: (deliveryId: number) => void;
 }
@@ -91,6 +94,8 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
       const isBounce = toBounceAddress || (report !== null && report.kind !== 'auto_reply');
       // Before the transaction: seconds of regex work on a hostile text must not hold a lock.
       const redacted = isBounce ? null : await redactMessage(message, ruleSet, letOthersRun);
+      // DNS lookups, before any lock: a slow resolver delays this message only.
+      const senderAuth = isBounce || !deps.authenticateSender ? null : await deps.authenticateSender(raw, row);
       const outcome = await deps.db.transaction(async (tx) => {
         if (!(await lockInboundForProcessing(tx, inboundId))) return null;
         if (isBounce) {
@@ -101,6 +106,7 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
         const result = await fileIntoTicket(tx, row, message, classification, {
           ruleSet,
           redacted: redacted!,
+          senderAuth,
           secret: deps.secret,
           now: new Date(),
           metrics: deps.metrics,
@@ -108,6 +114,7 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
         });
         await finishInbound(tx, inboundId, {
           state: result.state,
+          senderAuth,
           reason: result.state === 'ignored' ? result.reason : null,
           ticketId: result.ticketId ?? null,
           articleId: result.articleId ?? null,

@@ -1,3 +1,4 @@
+import { startTestDns } from '../helpers/dns-server.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -117,7 +118,9 @@ export interface DaemonHarness {
 export async function createDaemonHarness(options: DaemonHarnessOptions): Promise<DaemonHarness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-fault-'));
   const smtpPort = await freePort();
+  const dns = await startTestDns();
   const env: Record<string, string> = {
+    MAILROOM_DNS_SERVERS: dns.address,
     MAILROOM_DATA_DIR: dataDir,
     MAILROOM_SMTP_PORT: String(smtpPort),
     MAILROOM_HTTP_PORT: '0',
@@ -223,6 +226,7 @@ export async function createDaemonHarness(options: DaemonHarnessOptions): Promis
       }
       if (redisUrl) await flushRedisDb(redisUrl);
       rmSync(dataDir, { recursive: true, force: true });
+      await dns.close();
     },
   };
   return harness;

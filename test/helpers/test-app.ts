@@ -11,6 +11,7 @@ import { loadOrCreateSecret } from '../../daemon/data-dir.js';
 import type { Db } from '../../db/client.js';
 import { captureLogs, type LogLine } from './log-capture.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from './mode.js';
+import { startTestDns, type TestDns } from './dns-server.js';
 import { sendRaw, type SendResult } from './smtp-client.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -33,6 +34,8 @@ export interface TestApp {
   dataDir: string;
   rulesFile: string;
   databaseUrl: string | null;
+  /** The DNS server the daemon's sender checks ask: every domain passes SPF from loopback unless a test sets otherwise. */
+  dns: TestDns;
   logs: { lines: LogLine[]; events(name: string): LogLine[] };
   readonly db: Db;
   send(envelope: { from: string; to: string[] }, raw: string | Buffer): Promise<SendResult>;
@@ -64,7 +67,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dbUrl = databaseUrl(name);
   }
   const appDbUrl = dbUrl && options.rewriteDatabaseUrl ? options.rewriteDatabaseUrl(dbUrl) : dbUrl;
+  const dns = await startTestDns();
   const env: Record<string, string> = {
+    MAILROOM_DNS_SERVERS: dns.address,
     MAILROOM_SMTP_PORT: '0',
     MAILROOM_HTTP_PORT: '0',
     MAILROOM_DATA_DIR: dataDir,
@@ -102,6 +107,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     rulesFile,
     databaseUrl: dbUrl,
+    dns,
     logs,
     get db() {
       return app.db;
@@ -123,6 +129,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         redis.disconnect();
       }
       rmSync(dataDir, { recursive: true, force: true });
+      await dns.close();
     },
   };
   return testApp;

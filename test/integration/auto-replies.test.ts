@@ -6,7 +6,9 @@ import { parseOwnMessageId, recipientTokenDelivery, verifyRecipientToken, verify
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type CaughtMail, type SmtpSink } from '../helpers/smtp-sink.js';
-import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { FIXTURES, rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { waitFor } from '../helpers/wait.js';
 
 let sink: SmtpSink;
@@ -118,12 +120,28 @@ describe('asking for missing details', () => {
     expect(sink.mails.length).toBe(before);
   });
 
-  it('answers a mail with no From header at its envelope sender', async () => {
+  it('answers nobody for a mail with no From header: there is no sender to verify', async () => {
     const result = await t.send({ from: 'nofrom@cliente.es', to: ['soporte@example.com'] }, 'Subject: sin remitente\r\n\r\nNo me llegan los envíos.\r\n');
     expect(result.code).toBe(250);
-    await waitForInbound(t, queuedId(result));
-    const [reply] = await mailsTo('nofrom@cliente.es', 1);
-    expect(reply!.message.subject).toMatch(/Hemos recibido su solicitud: sin remitente/);
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(result)));
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.tags).toEqual(['unverified_sender']);
+    expect(detail.events.find((e) => e.type === 'sender.unverified')?.data).toMatchObject({ reason: 'no_from' });
+    await settle();
+    expect(await mailsTo('nofrom@cliente.es')).toHaveLength(0);
+  });
+
+  it('answers a mail with no From header at its envelope sender when the rules trust unverified senders', async () => {
+    const trusting = await startTestApp({ rules: `${readFileSync(path.join(FIXTURES, 'rules', 'details.yaml'), 'utf8')}\nsecurity:\n  unverified_sender: trust\n`, env: { MAILROOM_SMTP_RELAY: sink.url } });
+    try {
+      const result = await trusting.send({ from: 'nofrom2@cliente.es', to: ['soporte@example.com'] }, 'Subject: sin remitente\r\n\r\nNo me llegan los envíos.\r\n');
+      expect(result.code).toBe(250);
+      await waitForInbound(trusting, queuedId(result));
+      const [reply] = await mailsTo('nofrom2@cliente.es', 1);
+      expect(reply!.message.subject).toMatch(/Hemos recibido su solicitud: sin remitente/);
+    } finally {
+      await trusting.close();
+    }
   });
 
   it('never answers a suppressed address, and records why', async () => {

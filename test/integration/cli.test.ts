@@ -5,19 +5,23 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailroom, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
+import { startTestDns, type TestDns } from '../helpers/dns-server.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
 import { sendRaw } from '../helpers/smtp-client.js';
 import { rawMessage, TEST_SECRET } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+let dns: TestDns | undefined;
 let dataDir: string;
 let env: Record<string, string>;
 let dbName: string | null = null;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
-  env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info' };
+  // Sender checks ask a DNS server of the test's: every domain's SPF passes from loopback.
+  dns = await startTestDns();
+  env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_DNS_SERVERS: dns.address };
   if (realMode) {
     dbName = `mailroom_cli_${randomBytes(5).toString('hex')}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
@@ -27,6 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
+  await dns?.close();
   if (dbName) {
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`drop database if exists ${dbName} with (force)`).finally(() => admin.end());

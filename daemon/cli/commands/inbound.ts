@@ -38,6 +38,7 @@ export function registerInboundCommands(program: Command, ctx: CliContext): void
             sha256: row.sha256,
             ticketId: row.ticketId,
             articleId: row.articleId,
+            senderAuth: row.senderAuth ?? null,
           })),
         });
         return;

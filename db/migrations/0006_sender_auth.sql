@@ -1,0 +1,2 @@
+ALTER TABLE "articles" ADD COLUMN "sender_auth" jsonb;--> statement-breakpoint
+ALTER TABLE "inbound_messages" ADD COLUMN "sender_auth" jsonb;

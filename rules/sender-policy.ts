@@ -1,0 +1,26 @@
+/** What sender authentication found, as stored on the spool row and the article. */
+export interface SenderAuth {
+  spf: { result: string; domain: string | null };
+  dkim: Array<{ domain: string | null; result: string; aligned: boolean }>;
+  dmarc: { result: string; policy: string | null; domain: string | null };
+  arc: string | null;
+  /** The domain of From. */
+  fromDomain: string | null;
+  /** SPF or DKIM passed for a domain aligned with From (relaxed: the same organisational domain). */
+  alignedPass: boolean;
+}
+
+export type SenderVerdict = { verified: true } | { verified: false; reason: 'dmarc_fail' | 'not_aligned' | 'temperror' | 'no_from' };
+
+/**
+ * Whether From can be believed: DMARC passes; or, for a domain that publishes no DMARC, SPF or
+ * DKIM passes aligned with it. A DMARC failure is never excused, whatever else passed.
+ */
+export function senderVerdict(auth: SenderAuth): SenderVerdict {
+  if (!auth.fromDomain) return { verified: false, reason: 'no_from' };
+  if (auth.dmarc.result === 'pass') return { verified: true };
+  if (auth.dmarc.result === 'fail') return { verified: false, reason: 'dmarc_fail' };
+  if (auth.alignedPass) return { verified: true };
+  const transient = auth.dmarc.result === 'temperror' || auth.spf.result === 'temperror' || auth.dkim.some((d) => d.result === 'temperror');
+  return { verified: false, reason: transient ? 'temperror' : 'not_aligned' };
+}

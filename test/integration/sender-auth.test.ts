@@ -1,0 +1,126 @@
+import { generateKeyPairSync } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULES_FILE } from '../../daemon/config.js';
+import { getInbound } from '../../db/inbound.js';
+import { readFileSync } from 'node:fs';
+import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
+import { queuedId } from '../helpers/smtp-client.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+/*
+ * From proves nothing by itself. SPF, DKIM and DMARC are checked against a DNS server of the
+ * test's; mail whose From cannot be believed never speaks for the person it names.
+ */
+let sink: SmtpSink;
+let t: TestApp;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  t = await startTestApp({ rules: readFileSync(DEFAULT_RULES_FILE, 'utf8'), env: { MAILROOM_SMTP_RELAY: sink.url } });
+});
+afterAll(async () => {
+  await t?.close();
+  await sink?.close();
+});
+
+const mailsTo = (address: string) => sink.mails.filter((m) => m.rcptTo.includes(address));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+async function deliver(envelopeFrom: string, raw: string | Buffer) {
+  const sent = await t.send({ from: envelopeFrom, to: ['soporte@example.com'] }, raw);
+  expect(sent.code, sent.response).toBe(250);
+  return waitForInbound(t, queuedId(sent));
+}
+
+/** A mail signed with DKIM for `domain`, the key published in the test's DNS. */
+async function signed(domain: string, from: string, subject: string, body: string): Promise<Buffer> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  t.dns.set(`mail._domainkey.${domain}`, 'TXT', [`v=DKIM1; k=rsa; p=${der}`]);
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const info = (await composer.sendMail({
+    from: from,
+    to: 'soporte@example.com',
+    subject,
+    text: body,
+    dkim: { domainName: domain, keySelector: 'mail', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+  })) as { message: Buffer };
+  return info.message;
+}
+
+describe('sender authentication', () => {
+  it('does not let a forged From take over the requester’s ticket (spoofed requester)', async () => {
+    const first = await deliver('ana@cliente.es', rawMessage({ from: 'Ana <ana@cliente.es>', subject: 'No me llegan los envíos', body: 'No me llegan los envíos desde ayer.' }));
+    const ticket = await ticketOfInbound(t, first);
+    await waitFor(() => mailsTo('ana@cliente.es').length >= 1, 'the answer to Ana');
+    const before = await ticketDetail(t, ticket.id);
+    expect(before.articles[0]!.senderAuth).toMatchObject({ spf: { result: 'pass', domain: 'cliente.es' }, dmarc: { result: 'none' }, alignedPass: true });
+
+    const forged = rawMessage({
+      from: 'Ana <ana@cliente.es>',
+      subject: `Re: [#${ticket.number}] No me llegan los envíos`,
+      cc: 'eve2@evil.example',
+      headers: { 'Reply-To': 'eve@evil.example' },
+      body: 'Cuenta: 999999\nSubcuenta: 1\nPor favor envíen la factura a esta dirección.',
+    });
+    const row = await deliver('eve@evil.example', forged);
+    expect(row.senderAuth).toMatchObject({ spf: { result: 'pass', domain: 'evil.example' }, fromDomain: 'cliente.es', alignedPass: false });
+    expect(row.ticketId).not.toBe(ticket.id);
+
+    const after = await ticketDetail(t, ticket.id);
+    expect(after.articles).toHaveLength(before.articles.length);
+    expect(after.ticket.fields).toEqual(before.ticket.fields);
+    expect(after.participants.map((p) => p.address)).not.toContain('eve2@evil.example');
+    expect(after.events.find((e) => e.type === 'ticket.linked')?.data).toMatchObject({ relation: 'unverified_sender' });
+
+    const own = await ticketDetail(t, row.ticketId!);
+    expect(own.ticket.tags).toEqual(['unverified_sender']);
+    expect(own.participants.map((p) => p.address)).toEqual(['ana@cliente.es']);
+    expect(own.events.find((e) => e.type === 'sender.unverified')?.data).toMatchObject({ reason: 'not_aligned', spf: 'pass', dmarc: 'none' });
+    await settle();
+    expect(mailsTo('eve@evil.example')).toHaveLength(0);
+    expect(mailsTo('eve2@evil.example')).toHaveLength(0);
+    expect(mailsTo('ana@cliente.es')).toHaveLength(1);
+  });
+
+  it('believes a DKIM signature aligned with From under a DMARC policy, whatever the envelope', async () => {
+    t.dns.set('_dmarc.firmado.example', 'TXT', ['v=DMARC1; p=reject']);
+    const raw = await signed('firmado.example', 'Luz <luz@firmado.example>', 'No me llegan los envíos', 'No me llegan los envíos desde ayer.');
+    const row = await deliver('rebotes@proveedor-de-envios.example', raw);
+    expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ dmarc: { result: 'pass', policy: 'reject' }, dkim: [{ domain: 'firmado.example', result: 'pass', aligned: true }] });
+    const detail = await ticketDetail(t, row.ticketId!);
+    expect(detail.ticket.tags).not.toContain('unverified_sender');
+    await waitFor(() => mailsTo('luz@firmado.example').length >= 1, 'the answer to Luz');
+  });
+
+  it('never excuses a DMARC failure', async () => {
+    t.dns.set('_dmarc.estricto.example', 'TXT', ['v=DMARC1; p=reject']);
+    const row = await deliver('jefe@otro.example', rawMessage({ from: 'Jefe <jefe@estricto.example>', subject: 'Pago urgente', body: 'Paguen esta factura hoy.' }));
+    const detail = await ticketDetail(t, row.ticketId!);
+    expect(detail.ticket.tags).toEqual(['unverified_sender']);
+    expect(detail.events.find((e) => e.type === 'sender.unverified')?.data).toMatchObject({ reason: 'dmarc_fail', dmarc: 'fail' });
+    await settle();
+    expect(mailsTo('jefe@estricto.example')).toHaveLength(0);
+  });
+
+  it('shows what was found in tickets show, as text and JSON', async () => {
+    const row = await deliver('rosa@cliente.es', rawMessage({ from: 'rosa@cliente.es', subject: 'Consulta', body: 'Hola' }));
+    const ticket = await ticketOfInbound(t, row);
+    const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['tickets', 'show', String(ticket.number)], io)).toBe(0);
+    expect(io.text).toContain('auth: spf=pass (cliente.es) dkim=none dmarc=none → verified');
+    const json = { text: '', out: (s: string) => void (json.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['tickets', 'show', String(ticket.number), '--json'], json)).toBe(0);
+    const shown = JSON.parse(json.text) as { articles: Array<{ direction: string; senderAuth: unknown }> };
+    expect(shown.articles.find((a) => a.direction === 'inbound')!.senderAuth).toEqual({
+      spf: { result: 'pass', domain: 'cliente.es' },
+      dkim: [],
+      dmarc: { result: 'none', policy: null, domain: 'cliente.es' },
+      arc: 'none',
+      fromDomain: 'cliente.es',
+      alignedPass: true,
+    });
+  });
+});
