@@ -12,6 +12,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
 import { authenticateSender } from './pipeline/sender-auth.js';
 import { createDnsResolver } from './dns-resolver.js';
+import { createAddressRanges } from './smtp/address-ranges.js';
+import { relayedClient } from '../parsers/received.js';
 import { createBullmqQueue } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
@@ -135,6 +137,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', deliveryId: id, err }, 'enqueue failed; the sweeper will pick the delivery up'));
     };
     const dns = createDnsResolver(config.dnsServers);
+    const fromTrustedRelay = createAddressRanges(config.smtp.trustedRelays);
     const processor = createInboundProcessor({
       db,
       logger: logger.child({ component: 'worker' }),
@@ -144,7 +147,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       softBounceLimit: config.softBounceLimit,
       metrics,
       onDeliveryQueued: enqueueDelivery,
-      authenticateSender: (raw, row) => authenticateSender(raw, { ip: row.clientAddress || null, helo: row.clientHelo, mailFrom: row.mailFrom }, dns, config.smtp.hostname),
+      authenticateSender: (raw, row) => {
+        // Behind a trusted relay the client to check is the one the relay received from.
+        const relayed = fromTrustedRelay(row.clientAddress) ? relayedClient(raw) : null;
+        const client = relayed ?? { ip: row.clientAddress || null, helo: row.clientHelo };
+        return authenticateSender(raw, { ...client, mailFrom: row.mailFrom }, dns, config.smtp.hostname);
+      },
     });
     // Concurrency 0: an intake-only instance (an MX node); other instances on the same Redis work the jobs.
     if (config.worker.concurrency > 0) queue.startWorker(processor, config.worker.concurrency);

@@ -105,6 +105,14 @@ describe('sender authentication', () => {
     expect(mailsTo('jefe@estricto.example')).toHaveLength(0);
   });
 
+  it('behind a trusted relay, checks the client the relay received the mail from', async () => {
+    // 127.0.0.1 is a trusted relay in the test daemon; the relay's Received header names the real client.
+    const relayed = `Received: from mail.evil.example (mail.evil.example [198.51.100.66])\r\n\tby relay.example.com (Postfix) with ESMTP id 1A2B\r\n${rawMessage({ from: 'Ana <ana@cliente.es>', subject: 'Cambio de cuenta', body: 'Nueva cuenta: 123' })}`;
+    const row = await deliver('ana@cliente.es', relayed);
+    expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ spf: { result: 'fail', domain: 'cliente.es' }, alignedPass: false });
+    expect((await ticketDetail(t, row.ticketId!)).ticket.tags).toEqual(['unverified_sender']);
+  });
+
   it('shows what was found in tickets show, as text and JSON', async () => {
     const row = await deliver('rosa@cliente.es', rawMessage({ from: 'rosa@cliente.es', subject: 'Consulta', body: 'Hola' }));
     const ticket = await ticketOfInbound(t, row);
