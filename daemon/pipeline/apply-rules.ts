@@ -24,8 +24,9 @@ export interface Evaluation {
 export function messageFacts(message: ParsedMessage, mailbox: Mailbox, details: string[], secret: string, envelopeFrom: string, redacted?: RedactedMessage): MessageFacts {
   return {
     ...(redacted && { sensitiveFound: redacted.found }),
-    subject: message.subject,
-    visibleText: message.visibleText,
+    // Already redacted when the caller has done it: the detectors then have nothing left to redact.
+    subject: redacted?.subject ?? message.subject,
+    visibleText: redacted?.visibleText ?? message.visibleText,
     fromAddress: (message.from?.address ?? '').toLowerCase(),
     fromName: message.from?.name ?? '',
     answerAddress: (message.replyTo[0]?.address ?? message.from?.address ?? (envelopeFrom || null))?.toLowerCase() ?? null,
