@@ -11,6 +11,8 @@ export interface TestDns {
   address: string;
   set(name: string, type: RecordType, values: string[]): void;
   remove(name: string, type: RecordType): void;
+  /** Questions about names under this domain are never answered, like a dead name server's. */
+  silence(domain: string): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export const LOOPBACK_SPF = 'v=spf1 ip4:127.0.0.0/8 -all';
 
 export async function startTestDns(): Promise<TestDns> {
   const records = new Map<string, string[]>();
+  const silenced = new Set<string>();
   const socket = dgram.createSocket('udp4');
   socket.on('message', (message, remote) => {
     let query: dnsPacket.Packet;
@@ -29,6 +32,7 @@ export async function startTestDns(): Promise<TestDns> {
     const question = query.questions?.[0];
     if (!question) return;
     const name = question.name.toLowerCase();
+    if ([...silenced].some((domain) => name === domain || name.endsWith(`.${domain}`))) return;
     const explicit = records.get(`${question.type} ${name}`);
     const fallback = question.type === 'TXT' && !name.startsWith('_dmarc.') && !name.includes('._domainkey.') && !name.startsWith('_') ? [LOOPBACK_SPF] : undefined;
     const values = explicit ?? fallback;
@@ -54,6 +58,7 @@ export async function startTestDns(): Promise<TestDns> {
     address: `127.0.0.1:${port}`,
     set: (name, type, values) => void records.set(`${type} ${name.toLowerCase()}`, values),
     remove: (name, type) => void records.delete(`${type} ${name.toLowerCase()}`),
+    silence: (domain) => void silenced.add(domain.toLowerCase()),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
 }

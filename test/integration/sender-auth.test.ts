@@ -113,6 +113,19 @@ describe('sender authentication', () => {
     expect((await ticketDetail(t, row.ticketId!)).ticket.tags).toEqual(['unverified_sender']);
   });
 
+  it('takes a DNS server that never answers as temperror: the mail is filed, nothing stalls', async () => {
+    t.dns.silence('mudo.example');
+    const started = Date.now();
+    const row = await deliver('ana@mudo.example', rawMessage({ from: 'ana@mudo.example', subject: 'Hola', body: 'Hola' }));
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(row.state).toBe('processed');
+    expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ spf: { result: 'temperror' } });
+    expect((await ticketDetail(t, row.ticketId!)).events.find((e) => e.type === 'sender.unverified')?.data).toMatchObject({ reason: 'temperror' });
+    // Meanwhile others are answered at once: intake does not wait on DNS.
+    const other = await t.send({ from: 'rosa@cliente.es', to: ['soporte@example.com'] }, rawMessage({ from: 'rosa@cliente.es', subject: 'Otra', body: 'Hola' }));
+    expect(other.code).toBe(250);
+  }, 40_000);
+
   it('shows what was found in tickets show, as text and JSON', async () => {
     const row = await deliver('rosa@cliente.es', rawMessage({ from: 'rosa@cliente.es', subject: 'Consulta', body: 'Hola' }));
     const ticket = await ticketOfInbound(t, row);
