@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, tickets, type BounceRowKind } from './schema.js';
@@ -40,6 +40,16 @@ export async function setParticipantDeliveryState(db: Db, ticketId: number, addr
         eq(ticketParticipants.contactId, sql`(select ${contacts.id} from ${contacts} where ${contacts.address} = ${address.toLowerCase()})`),
       ),
     );
+}
+
+/** Whether any address of this one's mailbox (`ana+x@` is `ana@`) is suppressed, and why. */
+export async function suppressionOf(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
+  const [row] = await db
+    .select({ reason: contacts.suppressionReason })
+    .from(contacts)
+    .where(and(eq(contacts.canonicalAddress, canonicalAddress(address)), isNotNull(contacts.suppressedAt)))
+    .limit(1);
+  return { suppressed: row !== undefined, reason: row?.reason ?? null };
 }
 
 /** Suppresses an address for automatic mail, keeping the first reason. */

@@ -1,5 +1,6 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
-import { canonicalAddress } from '../parsers/addresses.js';
+import { and, asc, count, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
+import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
 import { AUTOMATIC_KINDS, contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
@@ -18,7 +19,7 @@ export async function allocateDeliveryId(db: Db): Promise<number> {
 
 function recipientAddress(deliveryId: number, address: string) {
   const canonical = canonicalAddress(address);
-  return { deliveryId, address: address.toLowerCase(), canonicalAddress: canonical, canonicalDomain: canonical.slice(canonical.lastIndexOf('@') + 1) };
+  return { deliveryId, address: address.toLowerCase(), canonicalAddress: canonical, canonicalDomain: canonicalDomain(canonical) };
 }
 
 export async function insertDelivery(db: Db, id: number, values: NewDelivery, to: string[], cc: string[] = []): Promise<void> {
@@ -52,12 +53,7 @@ export async function lockRecipient(db: Db, address: string): Promise<{ suppress
   const canonical = canonicalAddress(address);
   await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonical}`}))`);
   await db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonical }).onConflictDoNothing();
-  const [row] = await db
-    .select({ suppressedAt: contacts.suppressedAt, reason: contacts.suppressionReason })
-    .from(contacts)
-    .where(and(eq(contacts.canonicalAddress, canonical), isNotNull(contacts.suppressedAt)))
-    .limit(1);
-  return { suppressed: Boolean(row?.suppressedAt), reason: row?.reason ?? null };
+  return suppressionOf(db, address);
 }
 
 /** Automatic mails to `address` (any address of its mailbox) created after `since`, sent or still queued. */

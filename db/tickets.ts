@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
+import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
@@ -56,13 +57,7 @@ export async function findContact(db: Db, address: string): Promise<{ id: number
     .select({ id: contacts.id, name: contacts.name })
     .from(contacts)
     .where(eq(contacts.address, address.trim().toLowerCase()));
-  if (!row) return null;
-  const [suppressed] = await db
-    .select({ id: contacts.id })
-    .from(contacts)
-    .where(and(eq(contacts.canonicalAddress, canonicalAddress(address)), isNotNull(contacts.suppressedAt)))
-    .limit(1);
-  return { id: row.id, name: row.name, suppressed: suppressed !== undefined };
+  return row ? { id: row.id, name: row.name, suppressed: (await suppressionOf(db, address)).suppressed } : null;
 }
 
 /** The ticket's requester: the address automatic mail goes to and the name it greets. */
@@ -104,27 +99,17 @@ export async function addParticipants(
   return rows.map((row) => row.contactId);
 }
 
-export async function isParticipant(db: Db, ticketId: number, contactId: number): Promise<boolean> {
-  const [contact] = await db.select({ canonical: contacts.canonicalAddress }).from(contacts).where(eq(contacts.id, contactId));
-  if (!contact) return false;
-  return participantByCanonical(db, ticketId, [contact.canonical]);
-}
-
-/** Whether a participant's address is, canonically, one of these (`ana+x@` is `ana@`). */
-async function participantByCanonical(db: Db, ticketId: number, canonical: string[]): Promise<boolean> {
+/** Whether any of these addresses belongs, canonically, to a participant of the ticket (`ana+x@` is `ana@`). */
+export async function isParticipantAddress(db: Db, ticketId: number, addresses: string[]): Promise<boolean> {
+  const wanted = [...new Set(addresses.filter((a) => a.trim()).map(canonicalAddress))];
+  if (wanted.length === 0) return false;
   const [row] = await db
     .select({ contactId: ticketParticipants.contactId })
     .from(ticketParticipants)
     .innerJoin(contacts, eq(contacts.id, ticketParticipants.contactId))
-    .where(and(eq(ticketParticipants.ticketId, ticketId), inArray(contacts.canonicalAddress, canonical)))
+    .where(and(eq(ticketParticipants.ticketId, ticketId), inArray(contacts.canonicalAddress, wanted)))
     .limit(1);
   return row !== undefined;
-}
-
-/** Whether any of these addresses belongs to a participant of the ticket. */
-export async function isParticipantAddress(db: Db, ticketId: number, addresses: string[]): Promise<boolean> {
-  const wanted = [...new Set(addresses.filter((a) => a.trim()).map(canonicalAddress))];
-  return wanted.length > 0 && participantByCanonical(db, ticketId, wanted);
 }
 
 export async function setTicketStatus(db: Db, ticketId: number, status: TicketStatus): Promise<void> {

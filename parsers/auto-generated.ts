@@ -130,9 +130,8 @@ export function decideAutoReply(input: AutoReplyInput): AutoReplyDecision {
   if (input.ownAddresses.has(recipient) || isOwnPlusAddress(recipient, input.ownAddresses)) return { send: false, reason: 'own_address' };
   if (isSystemSender(recipient)) return { send: false, reason: 'system_recipient' };
   if (input.suppressed) return { send: false, reason: 'suppressed' };
-  const ticketHit = input.perTicket.find((w) => w.count >= w.max);
-  if (ticketHit) return { send: false, reason: 'rate_limit_ticket', detail: `${ticketHit.count}/${ticketHit.max} in ${ticketHit.minutes} min` };
   const windows: Array<[WithholdReason, WindowCount[]]> = [
+    ['rate_limit_ticket', input.perTicket],
     ['rate_limit_recipient', input.perRecipient],
     ['rate_limit_domain', input.perDomain ?? []],
     ['rate_limit_total', input.total ?? []],

@@ -2,7 +2,7 @@ import type { RE2JS } from 're2js';
 import { compileRegex, toWhitespace } from './compile-regex.js';
 import type { RuleSet } from './schema.js';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** Work done between two chances for the caller to let others run: about 10 ms of matching. */
 const SLICE_CHARS = 16 * 1024;

@@ -4,10 +4,8 @@ import type { InboundRow } from '../../db/inbound.js';
 import {
   addParticipants,
   addTicketEvent,
-  createTicket,
   findRequester,
   findTicketById,
-  isParticipant,
   isParticipantAddress,
   lockTicket,
   touchTicket,
@@ -18,7 +16,8 @@ import {
 import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
 import { applyEvaluation, evaluateMessage, messageFacts, type RedactedMessage } from './apply-rules.js';
-import { ticketBefore } from '../tickets/ticket-state.js';
+import { replyRelation, ticketBefore } from '../tickets/ticket-state.js';
+import { openTicket } from './open-ticket.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
@@ -98,9 +97,10 @@ export async function fileIntoTicket(
 
   if (!senderAddress) return { state: 'ignored', reason: 'no_sender' };
   const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
+  // The mailbox of the ticket the mail threads to, else the one it was sent to.
+  const matchMailbox = (match && findMailbox(ctx.ruleSet, match.ticket.mailbox)) || classification.mailbox;
   if (match) {
-    const ticketMailbox = findMailbox(ctx.ruleSet, match.ticket.mailbox) ?? classification.mailbox;
-    const agentMail = await fileAgentMail(tx, mail, row, message, senderAddress, match.ticket, ticketMailbox);
+    const agentMail = await fileAgentMail(tx, mail, row, message, senderAddress, match.ticket, matchMailbox);
     if (agentMail.kind === 'replied') {
       const { articleId, deliveryIds } = agentMail;
       return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds };
@@ -111,34 +111,31 @@ export async function fileIntoTicket(
   const verdict = ctx.senderAuth ? senderVerdict(ctx.senderAuth) : null;
   if (ctx.senderAuth && verdict && !verdict.verified && ctx.ruleSet.security.unverified_sender === 'restrict') {
     const { subject, visibleText, text, html } = ctx.redacted;
-    const mailbox = (match && findMailbox(ctx.ruleSet, match.ticket.mailbox)) || classification.mailbox;
-    const filed = await fileUnverified(tx, row, { ...message, subject, visibleText, text, html }, mailbox, senderId, senderAddress, match, ctx.senderAuth, verdict, ctx.attachmentContents);
+    const filed = await fileUnverified(tx, row, { ...message, subject, visibleText, text, html }, matchMailbox, senderId, senderAddress, match, ctx.senderAuth, verdict, ctx.attachmentContents);
     return { state: 'processed', ticketId: filed.ticket.id, ticketNumber: filed.ticket.number, articleId: filed.articleId, created: true, threadedBy: 'new', deliveryIds: [] };
   }
 
   let ticket: TicketRow | null = match?.ticket ?? null;
   let created = false;
   if (match && ticket) {
-    const trusted = match.method === 'reply_token' || (await isParticipant(tx, ticket.id, senderId));
-    if (!trusted && ctx.ruleSet.threading.stranger_reply === 'new_ticket') {
-      ticket = await openLinkedTicket(tx, ticket, message, classification, senderId, 'stranger_reply', senderAddress);
-      created = true;
-    } else if (ticket.status === 'closed') {
-      ticket = await openLinkedTicket(tx, ticket, message, classification, senderId, 'followup', senderAddress);
+    const trusted = match.method === 'reply_token' || (await isParticipantAddress(tx, ticket.id, [senderAddress]));
+    const relation = replyRelation(ctx.ruleSet, trusted, ticket);
+    if (relation) {
+      const linkedTo = { ticket, relation, from: senderAddress };
+      ticket = await openTicket(tx, { subject: message.subject, mailbox: classification.mailbox.address, requesterId: senderId, category: ticket.category, inboundId: row.id, linkedTo });
       created = true;
     } else {
       // Serialises everything that changes this ticket (status, tags, fields, rate limits).
       ticket = (await lockTicket(tx, ticket.id))!;
     }
   } else {
-    ticket = await createTicket(tx, {
+    ticket = await openTicket(tx, {
       subject: message.subject,
       mailbox: classification.mailbox.address,
       requesterId: senderId,
       category: classification.mailbox.default_category ?? null,
-      linkedTicketId: null,
+      inboundId: row.id,
     });
-    await addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', inboundId: row.id, mailbox: ticket.mailbox });
     created = true;
   }
 
@@ -162,27 +159,6 @@ async function carryCustomerFields(tx: Db, ticket: TicketRow, ruleSet: RuleSet):
   if (ids.length === 0) return ticket;
   await addTicketEvent(tx, ticket.id, 'fields.carried', { fields: Object.fromEntries(ids.map((id) => [id, { value: carried.fields[id]!.value, fromTicket: carried.fromTicket[id] }])) });
   return { ...ticket, fields: { ...((ticket.fields ?? {}) as Record<string, FoundField>), ...carried.fields } };
-}
-
-async function openLinkedTicket(
-  tx: Db,
-  original: TicketRow,
-  message: ParsedMessage,
-  classification: Classification,
-  senderId: number,
-  relation: 'followup' | 'stranger_reply',
-  senderAddress: string,
-): Promise<TicketRow> {
-  const ticket = await createTicket(tx, {
-    subject: message.subject,
-    mailbox: classification.mailbox!.address,
-    requesterId: senderId,
-    category: original.category,
-    linkedTicketId: original.id,
-  });
-  await addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', mailbox: ticket.mailbox, linkedTo: original.number, relation });
-  await addTicketEvent(tx, original.id, 'ticket.linked', { relation, ticket: ticket.number, from: senderAddress });
-  return ticket;
 }
 
 async function addMessageParticipants(

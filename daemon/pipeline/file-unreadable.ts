@@ -2,16 +2,17 @@ import { createHash } from 'node:crypto';
 import { findArticleByInboundId, insertArticle } from '../../db/articles.js';
 import type { Db } from '../../db/client.js';
 import type { InboundRow } from '../../db/inbound.js';
-import { addParticipants, addTicketEvent, createTicket, setTicketTags, upsertContact } from '../../db/tickets.js';
+import { rawHeaderValue } from '../../parsers/raw-header.js';
+import { addParticipants, addTicketEvent, upsertContact } from '../../db/tickets.js';
 import { resolveRecipient } from '../../rules/mailboxes.js';
 import type { RuleSet } from '../../rules/schema.js';
+import { updateTags } from '../tickets/ticket-status.js';
+import { openTicket } from './open-ticket.js';
 
 export const PARSE_FAILED_TAG = 'parse_failed';
 
 /** How much of the raw message an agent gets to read; the whole of it stays in the spool. */
 const MAX_ARTICLE_BYTES = 1024 * 1024;
-/** Where the Subject and From of a message the parser refused are looked for. */
-const HEADER_SCAN_BYTES = 64 * 1024;
 
 /**
  * A message that was accepted (250) but cannot be parsed still reaches the agents: a ticket in
@@ -25,18 +26,14 @@ export async function fileUnreadable(tx: Db, row: InboundRow, raw: Buffer, error
   const mailbox = row.rcptTo.map((address) => resolveRecipient(ruleSet, address)).find((match) => match?.kind === 'mailbox');
   if (!mailbox || mailbox.kind !== 'mailbox') return null;
 
-  const head = raw.subarray(0, HEADER_SCAN_BYTES).toString('latin1');
-  const headerBlock = head.split(/\r?\n\r?\n/, 1)[0] ?? '';
-  const headerValue = (name: string) => new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(headerBlock)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() ?? '';
-  const fromHeader = /[^\s<>"(),;:@]+@[a-z0-9.-]+\.[a-z]{2,}/i.exec(headerValue('from'))?.[0] ?? '';
+  const fromHeader = /[^\s<>"(),;:@]+@[a-z0-9.-]+\.[a-z]{2,}/i.exec(rawHeaderValue(raw, 'from'))?.[0] ?? '';
   const sender = (row.mailFrom || fromHeader || `unknown@${mailbox.mailbox.address.split('@')[1]}`).toLowerCase();
   // Control characters are dropped so nothing a sender wrote can break where the subject is shown.
-  const subject = (headerValue('subject').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200) || '(message that could not be read)').trim();
+  const subject = (rawHeaderValue(raw, 'subject').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200) || '(message that could not be read)').trim();
 
   const requesterId = await upsertContact(tx, sender, '');
-  const ticket = await createTicket(tx, { subject, mailbox: mailbox.mailbox.address, requesterId, category: mailbox.mailbox.default_category ?? null, linkedTicketId: null });
+  const ticket = await openTicket(tx, { subject, mailbox: mailbox.mailbox.address, requesterId, category: mailbox.mailbox.default_category ?? null, inboundId: row.id });
   await addParticipants(tx, ticket.id, [{ contactId: requesterId, role: 'requester' }]);
-  await addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', inboundId: row.id, mailbox: ticket.mailbox });
   const text = readableText(raw, row.id);
   const article = await insertArticle(tx, {
     ticketId: ticket.id,
@@ -52,8 +49,7 @@ export async function fileUnreadable(tx: Db, row: InboundRow, raw: Buffer, error
     visibleText: text,
     bodyHash: createHash('sha256').update(raw).digest('hex'),
   });
-  await setTicketTags(tx, ticket.id, [PARSE_FAILED_TAG]);
-  await addTicketEvent(tx, ticket.id, 'tag.added', { tag: PARSE_FAILED_TAG });
+  await updateTags(tx, ticket, [PARSE_FAILED_TAG], []);
   await addTicketEvent(tx, ticket.id, 'message.parse_failed', { inboundId: row.id, error }, article.id);
   return { ticketId: ticket.id, articleId: article.id };
 }

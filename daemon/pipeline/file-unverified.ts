@@ -1,10 +1,12 @@
 import type { AttachmentContentSource } from '../../db/articles.js';
 import type { Db } from '../../db/client.js';
 import type { InboundRow } from '../../db/inbound.js';
-import { addParticipants, addTicketEvent, createTicket, setTicketTags, type TicketRow } from '../../db/tickets.js';
+import { addParticipants, addTicketEvent, type TicketRow } from '../../db/tickets.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import type { Mailbox } from '../../rules/schema.js';
 import type { SenderAuth, SenderVerdict } from '../../rules/sender-policy.js';
+import { updateTags } from '../tickets/ticket-status.js';
+import { openTicket } from './open-ticket.js';
 import { addArticle } from './store-article.js';
 import type { ThreadMatch } from './thread.js';
 
@@ -28,19 +30,17 @@ export async function fileUnverified(
   verdict: Extract<SenderVerdict, { verified: false }>,
   attachmentContents: AttachmentContentSource | undefined,
 ): Promise<{ ticket: TicketRow; articleId: number }> {
-  const ticket = await createTicket(tx, {
+  const opened = await openTicket(tx, {
     subject: storable.subject,
     mailbox: mailbox.address,
     requesterId: senderId,
     category: match?.ticket.category ?? mailbox.default_category ?? null,
-    linkedTicketId: match?.ticket.id ?? null,
+    inboundId: row.id,
+    ...(match && { linkedTo: { ticket: match.ticket, relation: 'unverified_sender' as const, from: senderAddress } }),
   });
-  await addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', inboundId: row.id, mailbox: ticket.mailbox, ...(match && { linkedTo: match.ticket.number, relation: 'unverified_sender' }) });
-  if (match) await addTicketEvent(tx, match.ticket.id, 'ticket.linked', { relation: 'unverified_sender', ticket: ticket.number, from: senderAddress });
-  await addParticipants(tx, ticket.id, [{ contactId: senderId, role: 'requester' }]);
-  await setTicketTags(tx, ticket.id, [UNVERIFIED_TAG]);
-  await addTicketEvent(tx, ticket.id, 'tag.added', { tag: UNVERIFIED_TAG });
+  await addParticipants(tx, opened.id, [{ contactId: senderId, role: 'requester' }]);
+  const ticket = await updateTags(tx, opened, [UNVERIFIED_TAG], []);
   const articleId = await addArticle(tx, ticket, row, storable, senderAddress, 'new', null, attachmentContents, auth);
   await addTicketEvent(tx, ticket.id, 'sender.unverified', { reason: verdict.reason, from: senderAddress, spf: auth.spf.result, dmarc: auth.dmarc.result, dkim: auth.dkim.map((d) => `${d.domain ?? '?'}=${d.result}`) }, articleId);
-  return { ticket: { ...ticket, tags: [UNVERIFIED_TAG] }, articleId };
+  return { ticket, articleId };
 }

@@ -2,6 +2,7 @@ import { authenticate, type DNSResolver } from 'mailauth';
 import { getDomain } from 'tldts';
 import type { SenderAuth } from '../../rules/sender-policy.js';
 import type { DnsResolve } from '../dns-resolver.js';
+import { unmappedIp } from '../smtp/address-ranges.js';
 import { withDeadline } from '../deadline.js';
 
 /** However DNS behaves, authentication ends within this: past it every check is a temperror. */
@@ -31,7 +32,7 @@ export async function authenticateSender(raw: Buffer, client: ClientFacts, resol
 
 async function check(raw: Buffer, client: ClientFacts, resolve: DnsResolve, hostname: string): Promise<SenderAuth> {
   const result = await authenticate(raw, {
-    ...(client.ip ? { ip: client.ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '') } : {}),
+    ...(client.ip ? { ip: unmappedIp(client.ip) } : {}),
     ...(client.helo ? { helo: client.helo } : {}),
     sender: client.mailFrom,
     mta: hostname,

@@ -12,6 +12,11 @@ export function parseCidr(range: string): { address: string; prefix: number; fam
   return Number.isInteger(prefix) && prefix >= 0 && prefix <= max ? { address, prefix, family } : null;
 }
 
+/** `::ffff:192.0.2.7` (an IPv4 client on a dual-stack socket) as `192.0.2.7`; any other address as it is. */
+export function unmappedIp(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
 /** Whether a client address is in one of the ranges (an IPv4-mapped IPv6 address counts as IPv4). */
 export function createAddressRanges(ranges: string[]): (address: string) => boolean {
   const list = new BlockList();
@@ -20,7 +25,7 @@ export function createAddressRanges(ranges: string[]): (address: string) => bool
     if (cidr) list.addSubnet(cidr.address, cidr.prefix, cidr.family);
   }
   return (address) => {
-    const plain = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    const plain = unmappedIp(address);
     const version = isIP(plain);
     return version !== 0 && list.check(plain, version === 4 ? 'ipv4' : 'ipv6');
   };

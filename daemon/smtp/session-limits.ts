@@ -1,12 +1,11 @@
 /**
  * What one client may take of the SMTP listener: connections at once and per minute from one
- * address, how long a session lasts, and how slowly a message may arrive. Without them one
+ * address, and how slowly a message may arrive (the session time limit is a timer in the intake). Without them one
  * client holds every connection slot, or keeps a DATA open forever a byte at a time.
  */
 export interface SessionLimitOptions {
   maxPerAddress: number;
   maxPerAddressPerMinute: number;
-  maxSessionMs: number;
   /** Below this average rate, counted from the start of DATA, a message is cut off… */
   minDataBytesPerSecond: number;
   /** …once it has been arriving for this long. */
@@ -19,7 +18,6 @@ export interface SessionLimits {
   release(sessionId: string): void;
   /** Whether a DATA that has taken `elapsedMs` for `bytes` is too slow. */
   tooSlow(bytes: number, elapsedMs: number): boolean;
-  readonly options: SessionLimitOptions;
 }
 
 export function createSessionLimits(options: SessionLimitOptions, now: () => number = Date.now): SessionLimits {
@@ -27,7 +25,6 @@ export function createSessionLimits(options: SessionLimitOptions, now: () => num
   const sessionAddress = new Map<string, string>();
   const recent = new Map<string, number[]>();
   return {
-    options,
     admit(sessionId, address) {
       const minuteAgo = now() - 60_000;
       const starts = (recent.get(address) ?? []).filter((at) => at > minuteAgo);

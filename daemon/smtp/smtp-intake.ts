@@ -157,7 +157,6 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
   const limits = createSessionLimits({
     maxPerAddress: config.smtp.maxConnectionsPerAddress,
     maxPerAddressPerMinute: config.smtp.maxConnectionsPerAddressPerMinute,
-    maxSessionMs: config.smtp.maxSessionMs,
     minDataBytesPerSecond: config.smtp.minDataBytesPerSecond,
     dataGraceMs: config.smtp.dataGraceMs,
   });

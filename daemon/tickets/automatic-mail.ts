@@ -43,20 +43,21 @@ export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: 
 /**
  * The rate-limit windows of the rules with the automatic mail already counted in each, and our
  * own addresses: what decideAutoReply weighs besides the message and the suppression list.
+ * Without a database (`rules test` on a new ticket) nothing has been sent yet: every count is 0.
  */
-export async function autoReplyCounts(db: Db, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date) {
+export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date) {
   const since = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+  const counted = (windows: Array<{ minutes: number; max: number }>, count: (db: Db, since: Date) => Promise<number>) =>
+    Promise.all(windows.map(async (w) => ({ ...w, count: db ? await count(db, since(w.minutes)) : 0 })));
   const limits = ruleSet.auto_replies;
-  const perTicket = await Promise.all(
-    limits.per_ticket.map(async (w) => ({ ...w, count: ticketId === null ? 0 : await countAutomaticOnTicket(db, ticketId, since(w.minutes)) })),
-  );
-  const perRecipient = recipient
-    ? await Promise.all(limits.per_recipient.map(async (w) => ({ ...w, count: await countAutomaticToRecipient(db, recipient, since(w.minutes)) })))
-    : [];
   const domain = recipient ? canonicalDomain(recipient) : null;
-  const perDomain = domain ? await Promise.all(limits.per_domain.map(async (w) => ({ ...w, count: await countAutomaticToDomain(db, domain, since(w.minutes)) }))) : [];
-  const total = await Promise.all(limits.total.map(async (w) => ({ ...w, count: await countAutomaticTotal(db, since(w.minutes)) })));
-  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient, perDomain, total };
+  return {
+    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
+    perTicket: await counted(limits.per_ticket, (d, after) => (ticketId === null ? Promise.resolve(0) : countAutomaticOnTicket(d, ticketId, after))),
+    perRecipient: recipient ? await counted(limits.per_recipient, (d, after) => countAutomaticToRecipient(d, recipient, after)) : [],
+    perDomain: domain ? await counted(limits.per_domain, (d, after) => countAutomaticToDomain(d, domain, after)) : [],
+    total: await counted(limits.total, (d, after) => countAutomaticTotal(d, after)),
+  };
 }
 
 /** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */

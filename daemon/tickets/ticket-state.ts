@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { findContact, findRequester, findTicketByNumber, isParticipant, type TicketRow } from '../../db/tickets.js';
+import { findContact, findRequester, findTicketByNumber, isParticipantAddress, type TicketRow } from '../../db/tickets.js';
 import type { TicketBefore } from '../../rules/decide.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
@@ -17,6 +17,15 @@ export function ticketBefore(ticket: TicketRow, isNew: boolean, requester: { nam
     fields: (ticket.fields ?? {}) as Record<string, FoundField>,
     requester: isNew ? null : requester,
   };
+}
+
+/**
+ * Whether a reply opens a ticket beside the one it threads to instead of landing on it: a
+ * stranger's, when the rules say so, and any reply to a closed ticket (a follow-up).
+ */
+export function replyRelation(ruleSet: RuleSet, trusted: boolean, ticket: Pick<TicketRow, 'status'>): 'stranger_reply' | 'followup' | null {
+  if (!trusted && ruleSet.threading.stranger_reply === 'new_ticket') return 'stranger_reply';
+  return ticket.status === 'closed' ? 'followup' : null;
 }
 
 export interface ReplyTarget {
@@ -37,12 +46,12 @@ export interface ReplyTarget {
 export async function ticketForReply(db: Db, ruleSet: RuleSet, number: number, sender: string, newNumber: number): Promise<ReplyTarget | null> {
   const ticket = await findTicketByNumber(db, number);
   if (!ticket) return null;
-  const contact = sender ? await findContact(db, sender) : null;
-  const trusted = contact !== null && (await isParticipant(db, ticket.id, contact.id));
-  const relation = !trusted && ruleSet.threading.stranger_reply === 'new_ticket' ? 'stranger_reply' : ticket.status === 'closed' ? 'followup' : null;
+  const trusted = await isParticipantAddress(db, ticket.id, [sender]);
+  const relation = replyRelation(ruleSet, trusted, ticket);
   if (relation === null) {
     return { ticket: ticketBefore(ticket, false, await findRequester(db, ticket)), ticketId: ticket.id, opens: null };
   }
+  const contact = sender ? await findContact(db, sender) : null;
   const carried = contact ? await knownCustomerFields(db, ruleSet, contact.id, 0) : { fields: {} };
   return {
     ticket: { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: ticket.category, fields: carried.fields, requester: null },

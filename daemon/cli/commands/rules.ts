@@ -95,7 +95,7 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
       const newTicket: TicketBefore = { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
       const report =
         ticketNumber === null
-          ? await simulate(ruleSet, message, secret, now, { ticket: newTicket, ticketId: null, opens: null }, async () => ({ suppressed: false, ...emptyCounts(ruleSet) }))
+          ? await simulate(ruleSet, message, secret, now, { ticket: newTicket, ticketId: null, opens: null }, async (recipient) => ({ suppressed: false, ...(await autoReplyCounts(null, ruleSet, null, recipient, now)) }))
           : await ctx.withDb(async (db) => {
               const sender = (message.from?.address ?? '').toLowerCase();
               const target = await ticketForReply(db, ruleSet, ticketNumber, sender, newNumber);
@@ -116,17 +116,6 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
 function ticketNumberOption(name: string, text: string): number {
   if (!/^\d{1,12}$/.test(text) || Number(text) < 1) throw new AppError('USAGE', `${name} takes a ticket number`);
   return Number(text);
-}
-
-function emptyCounts(ruleSet: RuleSet) {
-  const limits = ruleSet.auto_replies;
-  return {
-    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
-    perTicket: limits.per_ticket.map((w) => ({ ...w, count: 0 })),
-    perRecipient: limits.per_recipient.map((w) => ({ ...w, count: 0 })),
-    perDomain: limits.per_domain.map((w) => ({ ...w, count: 0 })),
-    total: limits.total.map((w) => ({ ...w, count: 0 })),
-  };
 }
 
 function summarize(ruleSet: RuleSet) {
