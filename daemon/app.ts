@@ -19,6 +19,7 @@ import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
 import { listFailures } from '../db/bounces.js';
 import { oldestUnprocessedAt } from '../db/inbound.js';
+import { countSuspended } from '../db/suspended.js';
 import { createMetrics } from './metrics.js';
 import { createAgentReply } from './tickets/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
@@ -147,6 +148,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       softBounceLimit: config.softBounceLimit,
       metrics,
       onDeliveryQueued: enqueueDelivery,
+      fromTrustedRelay: (row) => fromTrustedRelay(row.clientAddress),
       authenticateSender: (raw, row) => {
         // Behind a trusted relay the client to check is the one the relay received from.
         const relayed = fromTrustedRelay(row.clientAddress) ? relayedClient(raw) : null;
@@ -185,6 +187,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       metrics: async () => {
         metrics.queueDepth.labels(QUEUES.inbound.name).set(await need(queue, 'queue').depth());
         metrics.queueDepth.labels(QUEUES.outbound.name).set(await need(outboundQueue, 'outbound queue').depth());
+        metrics.suspendedNow.set(await countSuspended(db));
         const oldest = await oldestUnprocessedAt(db);
         metrics.oldestUnprocessed.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };

@@ -9,6 +9,8 @@ export function createMetrics() {
     refused: new Counter({ name: 'mailroom_smtp_refused_total', help: 'SMTP refusals by reply code', labelNames: ['code'] as const, registers: [registry] }),
     processed: new Counter({ name: 'mailroom_messages_processed_total', help: 'Spool rows processed into tickets or bounces', registers: [registry] }),
     ignored: new Counter({ name: 'mailroom_messages_ignored_total', help: 'Spool rows ignored, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    suspended: new Counter({ name: 'mailroom_messages_suspended_total', help: 'Spool rows suspended (kept aside, no ticket, no mail), by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    suspendedNow: new Gauge({ name: 'mailroom_suspended_messages', help: 'Spool rows waiting in suspension for an operator', registers: [registry] }),
     failed: new Counter({ name: 'mailroom_messages_failed_total', help: 'Spool rows marked failed (kept for replay)', registers: [registry] }),
     processingSeconds: new Histogram({
       name: 'mailroom_processing_seconds',

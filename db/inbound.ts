@@ -162,7 +162,7 @@ export async function claimInbound(db: Db, inboundId: number): Promise<InboundRo
 }
 
 export interface InboundOutcome {
-  state: Extract<InboundState, 'processed' | 'ignored' | 'failed' | 'received'>;
+  state: Extract<InboundState, 'processed' | 'ignored' | 'failed' | 'received' | 'suspended'>;
   reason?: string | null;
   error?: string | null;
   ticketId?: number | null;
@@ -216,6 +216,7 @@ const summaryColumns = {
   ticketId: inboundMessages.ticketId,
   articleId: inboundMessages.articleId,
   senderAuth: inboundMessages.senderAuth,
+  releasedAt: inboundMessages.releasedAt,
   updatedAt: inboundMessages.updatedAt,
   processedAt: inboundMessages.processedAt,
 };

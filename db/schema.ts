@@ -25,7 +25,8 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array 
 const id = (name: string) => bigint(name, { mode: 'number' });
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
-export const INBOUND_STATES = ['receiving', 'received', 'processing', 'processed', 'ignored', 'failed'] as const;
+/** `suspended`: kept aside for an operator (a DMARC p=reject failure, an upstream spam verdict): no ticket, no mail. */
+export const INBOUND_STATES = ['receiving', 'received', 'processing', 'processed', 'ignored', 'failed', 'suspended'] as const;
 export type InboundState = (typeof INBOUND_STATES)[number];
 
 /** The spool: every message exactly as it arrived, with its envelope. The source of truth. */
@@ -52,6 +53,8 @@ export const inboundMessages = pgTable(
     articleId: id('article_id'),
     /** SPF, DKIM, DMARC and ARC as found when it was processed; null before, and for reports. */
     senderAuth: jsonb('sender_auth').$type<SenderAuth>(),
+    /** When an operator released it from suspension: it is then processed without being suspended again. */
+    releasedAt: timestamp('released_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp('processed_at', { withTimezone: true }),
   },

@@ -213,8 +213,20 @@ export const ruleSetSchema = z
          * treats it like any mail (for a mailroom behind a gateway that already checked).
          */
         unverified_sender: z.enum(['restrict', 'trust']).default('restrict'),
+        /**
+         * Mail whose From fails DMARC under the domain's `p=reject`: `suspend` (default) keeps it
+         * aside for an operator (`mailroom suspended`), no ticket and no mail; `restrict` files it
+         * like other unverified mail.
+         */
+        dmarc_reject: z.enum(['suspend', 'restrict']).default('suspend'),
+        /**
+         * A spam verdict of the trusted relay in front (X-Spam-Flag, X-Spam-Status, X-Spam,
+         * Rspamd's action): `suspend` (default) keeps the mail aside; `ignore` files it as usual.
+         * Mail from other clients is never judged by such headers: anyone can write them.
+         */
+        upstream_spam: z.enum(['suspend', 'ignore']).default('suspend'),
       })
-      .default({ unverified_sender: 'restrict' }),
+      .default({ unverified_sender: 'restrict', dmarc_reject: 'suspend', upstream_spam: 'suspend' }),
     /** Agents of every mailbox: an address, or `@domain`. */
     agents: z.array(agentAddress).default([]),
     /** Field ids every request must give, whatever its category. */

@@ -24,3 +24,20 @@ export function senderVerdict(auth: SenderAuth): SenderVerdict {
   const transient = auth.dmarc.result === 'temperror' || auth.spf.result === 'temperror' || auth.dkim.some((d) => d.result === 'temperror');
   return { verified: false, reason: transient ? 'temperror' : 'not_aligned' };
 }
+
+export type SuspensionReason = 'dmarc_reject' | `spam:${string}`;
+
+/**
+ * Whether a message is kept aside instead of filed: its From fails DMARC under the domain's
+ * `p=reject` (its owner asked for exactly such mail to be refused), or the trusted relay's spam
+ * filter said spam. Each as the rules' `security` section says; null to file it.
+ */
+export function suspensionReason(
+  security: { dmarc_reject: 'suspend' | 'restrict'; upstream_spam: 'suspend' | 'ignore' },
+  auth: SenderAuth | null,
+  upstreamSpam: string | null,
+): SuspensionReason | null {
+  if (upstreamSpam && security.upstream_spam === 'suspend') return `spam:${upstreamSpam}`;
+  if (auth && security.dmarc_reject === 'suspend' && auth.dmarc.result === 'fail' && auth.dmarc.policy === 'reject') return 'dmarc_reject';
+  return null;
+}

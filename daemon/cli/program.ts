@@ -5,6 +5,7 @@ import { registerConfigCommands } from './commands/config-check.js';
 import { registerInboundCommands } from './commands/inbound.js';
 import { registerParseCommand } from './commands/parse.js';
 import { registerRulesCommands } from './commands/rules.js';
+import { registerSuspendedCommands } from './commands/suspended.js';
 import { registerTicketCommands } from './commands/tickets.js';
 import type { CliContext } from './context.js';
 
@@ -54,6 +55,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   registerTicketCommands(program, ctx);
   registerDeliveryCommands(program, ctx);
   registerInboundCommands(program, ctx);
+  registerSuspendedCommands(program, ctx);
   registerParseCommand(program, ctx, setExit);
   registerRulesCommands(program, ctx, setExit);
 

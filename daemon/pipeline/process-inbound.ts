@@ -12,7 +12,8 @@ import { classifyMessage } from './classify.js';
 import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
 import { fileUnreadable } from './file-unreadable.js';
-import type { SenderAuth } from '../../rules/sender-policy.js';
+import { suspensionReason, type SenderAuth } from '../../rules/sender-policy.js';
+import { upstreamSpamVerdict } from '../../parsers/spam-verdict.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -24,6 +25,8 @@ export interface ProcessorDeps {
   metrics: Metrics;
   /** SPF, DKIM, DMARC and ARC of a customer's mail; absent, nothing is checked (and nothing restricted). */
   authenticateSender?: (raw: Buffer, row: InboundRow) => Promise<SenderAuth>;
+  /** Whether the row came from a trusted relay, whose spam verdict headers are believed. */
+  fromTrustedRelay?: (row: InboundRow) => boolean;
   /** Hands a committed outbox row to the send queue; must not throw (the sweeper repairs). */
   onDeliveryQueued: (deliveryId: number) => void;
 }
@@ -96,8 +99,17 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
       const redacted = isBounce ? null : await redactMessage(message, ruleSet, letOthersRun);
       // DNS lookups, before any lock: a slow resolver delays this message only.
       const senderAuth = isBounce || !deps.authenticateSender ? null : await deps.authenticateSender(raw, row);
+      // An operator's release is final: the mail is filed (still restricted if unverified).
+      const suspended =
+        isBounce || !classification.mailbox || row.releasedAt
+          ? null
+          : suspensionReason(ruleSet.security, senderAuth, deps.fromTrustedRelay?.(row) ? upstreamSpamVerdict(message.headers) : null);
       const outcome = await deps.db.transaction(async (tx) => {
         if (!(await lockInboundForProcessing(tx, inboundId))) return null;
+        if (suspended) {
+          await finishInbound(tx, inboundId, { state: 'suspended', reason: suspended, senderAuth });
+          return { state: 'suspended' as const, reason: suspended };
+        }
         if (isBounce) {
           const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, row, report, classification.bounceTokens);
           await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
@@ -124,6 +136,11 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (!outcome) return;
       deps.metrics.processingSeconds.observe((Date.now() - row.receivedAt.getTime()) / 1000);
+      if (outcome.state === 'suspended') {
+        deps.metrics.suspended.labels(outcome.reason.startsWith('spam:') ? 'spam' : outcome.reason).inc();
+        log.warn({ event: 'message.suspended', messageId: message.messageId, reason: outcome.reason, mailFrom: row.mailFrom, ms }, 'message suspended: kept aside, no ticket, no mail');
+        return;
+      }
       if (outcome.state === 'processed') deps.metrics.processed.inc();
       else deps.metrics.ignored.labels(ignoredReasonLabel(outcome.reason)).inc();
       if ('bounceId' in outcome) {

@@ -6,12 +6,12 @@ import { findTicketById, listParticipants, listTicketEvents, type TicketRow } fr
 import type { TestApp } from './test-app.js';
 import { waitFor } from './wait.js';
 
-/** Waits until a spool row has finished processing (processed, ignored or failed). */
+/** Waits until a spool row has finished processing (processed, ignored, failed or suspended). */
 export async function waitForInbound(t: TestApp, inboundId: number, timeoutMs = 10_000): Promise<InboundSummary> {
   return waitFor(
     async () => {
       const row = await getInbound(t.db, inboundId);
-      return row && ['processed', 'ignored', 'failed'].includes(row.state) ? row : undefined;
+      return row && ['processed', 'ignored', 'failed', 'suspended'].includes(row.state) ? row : undefined;
     },
     `spool row ${inboundId} to finish`,
     timeoutMs,

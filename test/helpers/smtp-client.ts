@@ -8,9 +8,9 @@ export interface SendResult {
   code: number;
 }
 
-/** Sends raw bytes with a real SMTP client (nodemailer), as a relaying MTA would. */
-export async function sendRaw(port: number, envelope: { from: string; to: string[] }, raw: string | Buffer): Promise<SendResult> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.test' });
+/** Sends raw bytes with a real SMTP client (nodemailer), as a relaying MTA would; `localAddress` sends from another loopback address. */
+export async function sendRaw(port: number, envelope: { from: string; to: string[] }, raw: string | Buffer, options: { localAddress?: string } = {}): Promise<SendResult> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.test', ...options });
   try {
     const info = await transport.sendMail({ envelope, raw });
     return { ok: true, response: info.response, code: Number(info.response.slice(0, 3)) };

@@ -38,7 +38,7 @@ export interface TestApp {
   dns: TestDns;
   logs: { lines: LogLine[]; events(name: string): LogLine[] };
   readonly db: Db;
-  send(envelope: { from: string; to: string[] }, raw: string | Buffer): Promise<SendResult>;
+  send(envelope: { from: string; to: string[] }, raw: string | Buffer, options?: { localAddress?: string }): Promise<SendResult>;
   /** Stops and starts the daemon on the same database (a restart after a crash or deploy). */
   restart(): Promise<void>;
   /** Stops the daemon and removes what the test created (database, queue keys, data folder). */
@@ -112,7 +112,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     get db() {
       return app.db;
     },
-    send: (envelope, raw) => sendRaw(ports.smtpPort, envelope, raw),
+    send: (envelope, raw, sendOptions) => sendRaw(ports.smtpPort, envelope, raw, sendOptions),
     async restart() {
       await app.stop();
       app = createApp(config, { logger: logs.logger, queuePrefix });
