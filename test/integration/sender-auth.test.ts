@@ -96,7 +96,7 @@ describe('sender authentication', () => {
   });
 
   it('never excuses a DMARC failure', async () => {
-    t.dns.set('_dmarc.estricto.example', 'TXT', ['v=DMARC1; p=reject']);
+    t.dns.set('_dmarc.estricto.example', 'TXT', ['v=DMARC1; p=quarantine']); // p=reject is suspended: see suspended.test.ts
     const row = await deliver('jefe@otro.example', rawMessage({ from: 'Jefe <jefe@estricto.example>', subject: 'Pago urgente', body: 'Paguen esta factura hoy.' }));
     const detail = await ticketDetail(t, row.ticketId!);
     expect(detail.ticket.tags).toEqual(['unverified_sender']);
