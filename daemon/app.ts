@@ -11,6 +11,7 @@ import { createHttpServer, type HttpServer, type Readiness } from './http/http-s
 import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
 import { authenticateSender } from './pipeline/sender-auth.js';
+import { trustedSpfResult } from '../parsers/authentication-results.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { createAddressRanges } from './smtp/address-ranges.js';
 import { relayedClient } from '../parsers/received.js';
@@ -150,10 +151,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       onDeliveryQueued: enqueueDelivery,
       fromTrustedRelay: (row) => fromTrustedRelay(row.clientAddress),
       authenticateSender: (raw, row) => {
-        // Behind a trusted relay the client to check is the one the relay received from.
-        const relayed = fromTrustedRelay(row.clientAddress) ? relayedClient(raw) : null;
-        const client = relayed ?? { ip: row.clientAddress || null, helo: row.clientHelo };
-        return authenticateSender(raw, { ...client, mailFrom: row.mailFrom }, dns, config.smtp.hostname);
+        // Behind a trusted relay the client to check is the one the relay received from, and the
+        // relay's own SPF verdict, when it stamped one, is the better word: it saw that client.
+        const relayed = fromTrustedRelay(row.clientAddress);
+        const client = (relayed ? relayedClient(raw) : null) ?? { ip: row.clientAddress || null, helo: row.clientHelo };
+        const trustedSpf = relayed ? trustedSpfResult(raw, config.smtp.trustedAuthservIds) : null;
+        return authenticateSender(raw, { ...client, mailFrom: row.mailFrom, trustedSpf }, dns, config.smtp.hostname);
       },
     });
     // Concurrency 0: an intake-only instance (an MX node); other instances on the same Redis work the jobs.

@@ -41,6 +41,7 @@ export const envSchema = z.object({
   MAILROOM_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(0).default(1024),
   MAILROOM_SMTP_DATA_GRACE_MS: positiveInt.default(60_000),
   MAILROOM_TRUSTED_RELAYS: optionalText,
+  MAILROOM_TRUSTED_AUTHSERV_IDS: optionalText,
   MAILROOM_MAX_MIME_PARTS: positiveInt.default(1000),
   MAILROOM_DNS_SERVERS: optionalText,
   MAILROOM_MAX_MIME_DEPTH: positiveInt.default(32),
@@ -80,6 +81,11 @@ export interface Config {
     dataGraceMs: number;
     /** CIDR ranges of the relays mail reaches mailroom through, e.g. the company's Postfix. */
     trustedRelays: string[];
+    /**
+     * The authserv-ids (RFC 8601) of those relays: their Authentication-Results header, added on
+     * top of the message, gives the SPF result (they saw the real client).
+     */
+    trustedAuthservIds: string[];
     /** Message structure refused during DATA with 554 5.6.0. */
     structure: StructureLimits;
     tls: { keyFile: string; certFile: string } | null;
@@ -123,6 +129,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   for (const range of trustedRelays ?? []) {
     if (!parseCidr(range)) problems.push(`MAILROOM_TRUSTED_RELAYS: "${range}" is not an address range such as 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32`);
   }
+  if (e.MAILROOM_TRUSTED_AUTHSERV_IDS?.trim() && !trustedRelays?.length) {
+    // An Authentication-Results header proves nothing unless a relay we trust wrote it.
+    problems.push('MAILROOM_TRUSTED_AUTHSERV_IDS: needs MAILROOM_TRUSTED_RELAYS (the relays that write those headers)');
+  }
   const dnsServers = e.MAILROOM_DNS_SERVERS?.split(',').map((server) => server.trim()).filter(Boolean);
   for (const server of dnsServers ?? []) {
     const host = server.replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/:\d{1,5}$/, '');
@@ -150,6 +160,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       minDataBytesPerSecond: e.MAILROOM_SMTP_MIN_DATA_RATE,
       dataGraceMs: e.MAILROOM_SMTP_DATA_GRACE_MS,
       trustedRelays: trustedRelays ?? [],
+      trustedAuthservIds: e.MAILROOM_TRUSTED_AUTHSERV_IDS?.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean) ?? [],
       // RFC 5322 allows 998 octets a line; ten times that is no mail client's output.
       structure: { maxHeaderLineBytes: 9980, maxHeaderBlockBytes: 1024 * 1024, maxParts: e.MAILROOM_MAX_MIME_PARTS, maxDepth: e.MAILROOM_MAX_MIME_DEPTH },
       tls: e.MAILROOM_TLS_KEY && e.MAILROOM_TLS_CERT ? { keyFile: e.MAILROOM_TLS_KEY, certFile: e.MAILROOM_TLS_CERT } : null,

@@ -1,6 +1,7 @@
 /** What sender authentication found, as stored on the spool row and the article. */
 export interface SenderAuth {
-  spf: { result: string; domain: string | null };
+  /** `by`: the authserv-id of the trusted relay whose Authentication-Results gave it; absent when checked here. */
+  spf: { result: string; domain: string | null; by?: string };
   dkim: Array<{ domain: string | null; result: string; aligned: boolean }>;
   dmarc: { result: string; policy: string | null; domain: string | null };
   arc: string | null;

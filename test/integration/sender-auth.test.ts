@@ -18,7 +18,7 @@ let sink: SmtpSink;
 let t: TestApp;
 beforeAll(async () => {
   sink = await startSmtpSink();
-  t = await startTestApp({ rules: readFileSync(DEFAULT_RULES_FILE, 'utf8'), env: { MAILROOM_SMTP_RELAY: sink.url } });
+  t = await startTestApp({ rules: readFileSync(DEFAULT_RULES_FILE, 'utf8'), env: { MAILROOM_SMTP_RELAY: sink.url, MAILROOM_TRUSTED_AUTHSERV_IDS: 'relay.example.com' } });
 });
 afterAll(async () => {
   await t?.close();
@@ -111,6 +111,44 @@ describe('sender authentication', () => {
     const row = await deliver('ana@cliente.es', relayed);
     expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ spf: { result: 'fail', domain: 'cliente.es' }, alignedPass: false });
     expect((await ticketDetail(t, row.ticketId!)).ticket.tags).toEqual(['unverified_sender']);
+  });
+
+  describe('behind a relay that stamps Authentication-Results (authserv-id relay.example.com)', () => {
+    // The relay received the mail from 198.51.100.66, which cliente.es's SPF does not allow: a
+    // check of our own says fail; the relay's word is used only where it is the relay's.
+    const received = 'Received: from mail.cliente.es (mail.cliente.es [198.51.100.66])\r\n\tby relay.example.com (Postfix) with ESMTPS id 7F3A\r\n';
+    const mail = (subject: string) => rawMessage({ from: 'Ana <ana@cliente.es>', subject, body: 'Hola' });
+
+    it('takes the SPF result from the relay’s own header, above its Received', async () => {
+      const stamped = `Authentication-Results: relay.example.com;\r\n\tspf=pass (relay.example.com: domain of ana@cliente.es designates 198.51.100.66 as permitted sender) smtp.mailfrom=ana@cliente.es\r\n${received}${mail('Desde el relay')}`;
+      const row = await deliver('ana@cliente.es', stamped);
+      expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ spf: { result: 'pass', domain: 'cliente.es', by: 'relay.example.com' }, alignedPass: true });
+      const detail = await ticketDetail(t, row.ticketId!);
+      expect(detail.ticket.tags).not.toContain('unverified_sender');
+      const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+      expect(await t.app.runCommand(['tickets', 'show', String(detail.ticket.number)], io)).toBe(0);
+      expect(io.text).toContain('auth: spf=pass (cliente.es, by relay.example.com)');
+    });
+
+    it('ignores one the sender wrote: below the relay’s Received, or from another authserv-id', async () => {
+      const forgedBelow = `${received}Authentication-Results: relay.example.com; spf=pass smtp.mailfrom=ana@cliente.es\r\n${mail('Falso abajo')}`;
+      const below = await deliver('ana@cliente.es', forgedBelow);
+      expect((await getInbound(t.db, below.id))!.senderAuth).toMatchObject({ spf: { result: 'fail', domain: 'cliente.es' }, alignedPass: false });
+      expect((await getInbound(t.db, below.id))!.senderAuth!.spf.by).toBeUndefined();
+      expect((await ticketDetail(t, below.ticketId!)).ticket.tags).toEqual(['unverified_sender']);
+
+      const otherId = `Authentication-Results: mx.evil.example; spf=pass smtp.mailfrom=ana@cliente.es\r\n${received}${mail('Otro id')}`;
+      const other = await deliver('ana@cliente.es', otherId);
+      expect((await getInbound(t.db, other.id))!.senderAuth).toMatchObject({ spf: { result: 'fail' }, alignedPass: false });
+    });
+
+    it('still checks DMARC itself: the relay’s dmarc=pass does not excuse a failure', async () => {
+      t.dns.set('_dmarc.banco-relay.example', 'TXT', ['v=DMARC1; p=quarantine']);
+      const stamped = `Authentication-Results: relay.example.com; spf=pass smtp.mailfrom=x@evil.example; dmarc=pass header.from=banco-relay.example\r\n${received}${rawMessage({ from: 'avisos@banco-relay.example', subject: 'Aviso', body: 'x' })}`;
+      const row = await deliver('x@evil.example', stamped);
+      expect((await getInbound(t.db, row.id))!.senderAuth).toMatchObject({ spf: { result: 'pass', domain: 'evil.example', by: 'relay.example.com' }, dmarc: { result: 'fail' } });
+      expect((await ticketDetail(t, row.ticketId!)).ticket.tags).toEqual(['unverified_sender']);
+    });
   });
 
   it('takes a DNS server that never answers as temperror: the mail is filed, nothing stalls', async () => {

@@ -4,7 +4,7 @@ import { deleteSuspended, findSuspended, listSuspended, releaseSuspended } from 
 import { parseMessage, type ParsedMessage } from '../../../parsers/message.js';
 import { AppError } from '../../errors.js';
 import { formatTable, printJson, truncate, type CliContext } from '../context.js';
-import { positive } from './tickets.js';
+import { describeSenderAuth, positive } from './tickets.js';
 
 /** How much of a suspended mail's text `show` prints: enough to judge it, not to read a novel. */
 const PREVIEW_CHARACTERS = 2000;
@@ -100,7 +100,7 @@ export function registerSuspendedCommands(program: Command, ctx: CliContext): vo
         `envelope: ${shown.mailFrom || '<>'} → ${shown.rcptTo.join(', ')}`,
         `from: ${shown.fromName ? `${shown.fromName} <${shown.from}>` : (shown.from ?? '')}`,
         `subject: ${shown.subject ?? ''}`,
-        auth ? `auth: spf=${auth.spf.result} dkim=${auth.dkim.map((d) => `${d.result}(${d.domain ?? '?'})`).join(',') || 'none'} dmarc=${auth.dmarc.result}${auth.dmarc.policy ? ` (p=${auth.dmarc.policy})` : ''}` : 'auth: not checked',
+        auth ? describeSenderAuth(auth) : 'auth: not checked',
         ...Object.entries(shown.spamHeaders).map(([name, value]) => `${name}: ${truncate(value, 120)}`),
         ...shown.attachments.map((a) => `attachment: ${a.filename ?? '(unnamed)'} ${a.contentType} ${a.size} bytes`),
         shown.parseError ? `unreadable: ${shown.parseError}` : '',

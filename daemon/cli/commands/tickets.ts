@@ -175,8 +175,9 @@ export function positive(text: string): number {
 }
 
 /** One line an agent can read: `auth: spf=pass (cliente.es) dkim=pass (cliente.es, aligned) dmarc=none`. */
-function describeSenderAuth(auth: SenderAuth): string {
+export function describeSenderAuth(auth: SenderAuth): string {
+  const spfWhere = [auth.spf.domain, auth.spf.by ? `by ${auth.spf.by}` : null].filter(Boolean).join(', ');
   const dkim = auth.dkim.length ? auth.dkim.map((d) => `dkim=${d.result} (${d.domain ?? '?'}${d.aligned ? ', aligned' : ''})`).join(' ') : 'dkim=none';
   const verdict = senderVerdict(auth);
-  return `auth: spf=${auth.spf.result}${auth.spf.domain ? ` (${auth.spf.domain})` : ''} ${dkim} dmarc=${auth.dmarc.result}${auth.dmarc.policy ? ` (p=${auth.dmarc.policy})` : ''} → ${verdict.verified ? 'verified' : `unverified: ${verdict.reason}`}`;
+  return `auth: spf=${auth.spf.result}${spfWhere ? ` (${spfWhere})` : ''} ${dkim} dmarc=${auth.dmarc.result}${auth.dmarc.policy ? ` (p=${auth.dmarc.policy})` : ''} → ${verdict.verified ? 'verified' : `unverified: ${verdict.reason}`}`;
 }
