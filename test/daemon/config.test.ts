@@ -28,6 +28,15 @@ describe('configuration from the environment', () => {
     expect(result).toEqual({ ok: false, problems: ['MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)'] });
   });
 
+  it('trusts an authserv-id only together with the relays that write it', () => {
+    expect(parseConfig({ MAILROOM_TRUSTED_AUTHSERV_IDS: 'mx.example.com' })).toEqual({
+      ok: false,
+      problems: ['MAILROOM_TRUSTED_AUTHSERV_IDS: needs MAILROOM_TRUSTED_RELAYS (the relays that write those headers)'],
+    });
+    const result = parseConfig({ MAILROOM_TRUSTED_RELAYS: '10.0.0.0/8', MAILROOM_TRUSTED_AUTHSERV_IDS: ' MX.Example.com , relay2.example.com' });
+    expect(result.ok && result.config.smtp.trustedAuthservIds).toEqual(['mx.example.com', 'relay2.example.com']);
+  });
+
   it('needs both TLS files or neither', () => {
     const result = parseConfig({ MAILROOM_TLS_KEY: '/k.pem' });
     expect(result.ok).toBe(false);
