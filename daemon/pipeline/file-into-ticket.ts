@@ -122,7 +122,7 @@ export async function fileIntoTicket(
     const relation = replyRelation(ctx.ruleSet, trusted, ticket);
     if (relation) {
       const linkedTo = { ticket, relation, from: senderAddress };
-      ticket = await openTicket(tx, { subject: message.subject, mailbox: classification.mailbox.address, requesterId: senderId, category: ticket.category, inboundId: row.id, linkedTo });
+      ticket = await openTicket(tx, { subject: ctx.redacted.subject, mailbox: classification.mailbox.address, requesterId: senderId, category: ticket.category, inboundId: row.id, linkedTo });
       created = true;
     } else {
       // Serialises everything that changes this ticket (status, tags, fields, rate limits).
@@ -130,7 +130,8 @@ export async function fileIntoTicket(
     }
   } else {
     ticket = await openTicket(tx, {
-      subject: message.subject,
+      // What the rules redact is never stored, the subject included (it is echoed in our mail too).
+      subject: ctx.redacted.subject,
       mailbox: classification.mailbox.address,
       requesterId: senderId,
       category: classification.mailbox.default_category ?? null,

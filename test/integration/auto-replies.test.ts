@@ -203,6 +203,18 @@ describe('asking for missing details', () => {
     expect(inbound.visibleText).toContain('[redacted]');
   });
 
+  it('redacts a password in the subject: not in the ticket, the article or the mail that answers', async () => {
+    const row = await deliver({ from: 'lola@cliente.es', subject: 'Mi password=Lola2024! no funciona', body: 'Mi cuenta 5551299 no me deja entrar.' });
+    const ticket = await ticketOfInbound(t, row);
+    expect(ticket.subject).not.toContain('Lola2024!');
+    expect(ticket.subject).toContain('[redacted]');
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.articles.find((a) => a.direction === 'inbound')!.subject).not.toContain('Lola2024!');
+    const mails = await mailsTo('lola@cliente.es', 1);
+    expect(mails[0]!.message.subject).not.toContain('Lola2024!');
+    expect(mails[0]!.message.text).not.toContain('Lola2024!');
+  });
+
   it('runs the actions of entering a status: notifies the requester and tags', async () => {
     const row = await deliver({ from: 'rosa@cliente.es', subject: 'Plantilla rota', body: 'Mi cuenta 1112223, desde el lunes la plantilla se rompe.' });
     const ticket = await ticketOfInbound(t, row);
