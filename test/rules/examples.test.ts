@@ -103,6 +103,25 @@ describe('soporte.es.yaml', () => {
     expect(reply).toBeNull();
   });
 
+  it.each([
+    ['Lo que hago: abro la campaña, pulso Enviar y no pasa nada.'],
+    ['Qué hago: entro en Campañas y pulso «Enviar prueba».'],
+    ['Primero abro la campaña, luego pulso Enviar y no sale nada.'],
+    ['Primero selecciono la lista y después le doy a programar; no se envía.'],
+  ])('takes a narrated sequence of steps as how it happens: %s', (visibleText) => {
+    const { verdict } = conversation(SPANISH)({ subject: 'No se envía la campaña', visibleText });
+    expect(verdict.fields.como).toBeDefined();
+    expect(verdict.missing.map((item) => item.id)).not.toContain('como');
+  });
+
+  it.each([['Hola, primero de todo gracias.'], ['El problema es que no llega, primero pensé que era cosa mía.']])(
+    'does not take a mention of "primero" or a bare complaint for steps: %s',
+    (visibleText) => {
+      const { verdict } = conversation(SPANISH)({ subject: 'Consulta', visibleText });
+      expect(verdict.missing.map((item) => item.id)).toContain('como');
+    },
+  );
+
   it('asks only for what is still missing, then stops after two requests', () => {
     const say = conversation(SPANISH);
     say({ subject: 'No me llegan los envíos', visibleText: 'Hola, no me llegan los envíos.' });
