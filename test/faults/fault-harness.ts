@@ -17,7 +17,7 @@ import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
 import { FIXTURES, TEST_SECRET } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 
-export const FINAL_STATES = ['processed', 'ignored', 'failed'] as const;
+export const FINAL_STATES = ['processed', 'ignored', 'failed', 'suspended'] as const;
 /** A daemon that has not logged app.started by then is killed and the start fails. */
 const START_TIMEOUT_MS = 30_000;
 
