@@ -190,7 +190,7 @@ start_mailroom() {
   mkdir -p "$RUN/data-$name"
   env DATABASE_URL="$PGBASE/$db" REDIS_URL="redis://127.0.0.1:6379/$rdb" MAILROOM_SECRET=$SECRET \
     MAILROOM_CONFIG="$WORK/rules.yaml" MAILROOM_SMTP_PORT="$port" MAILROOM_HTTP_PORT=$((port + 26000)) \
-    MAILROOM_DATA_DIR="$RUN/data-$name" MAILROOM_HOSTNAME=mx.bench.example.test MAILROOM_WORKER_CONCURRENCY="$conc" MAILROOM_TRUSTED_RELAYS=127.0.0.0/8 "$@" \
+    MAILROOM_DATA_DIR="$RUN/data-$name" MAILROOM_HOSTNAME=mx.bench.example.test MAILROOM_WORKER_CONCURRENCY="$conc" MAILROOM_TRUSTED_RELAYS=127.0.0.0/8 MAILROOM_OUTBOUND=outbox "$@" \
     bash -c 'exec node ${BENCH_NODE_FLAGS:-} dist/daemon/main.js start' >>"$RUN/$name.log" 2>&1 &
   PIDS[$name]=$!
   wait_listen "$port" "${PIDS[$name]}" 60 || die "$name did not start (see $RUN/$name.log)"

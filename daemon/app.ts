@@ -3,7 +3,7 @@ import { openDatabase, type Database, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import type { CliContext, CliIO } from './cli/context.js';
 import { runCli } from './cli/program.js';
-import type { Config } from './config.js';
+import { hidePassword, startProblems, type Config } from './config.js';
 import { claimDataDir, loadOrCreateSecret, pgliteDir, publishDaemonInfo } from './data-dir.js';
 import { withDeadline } from './deadline.js';
 import { AppError } from './errors.js';
@@ -112,6 +112,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
 
   async function start(): Promise<RunningApp> {
     const log = logger.child({ component: 'app' });
+    const problems = startProblems(config);
+    if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('; '));
     rules = await createRulesStore(config.rulesFile, logger.child({ component: 'rules' }));
     const embedded = config.databaseUrl === null;
     if (embedded && !deps.pgliteDir?.startsWith('memory://')) releaseDataDir = claimDataDir(config.dataDir, null);
@@ -131,7 +133,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         ? createBullmqQueue(logger.child({ component: 'queue', queue: spec.name }), { redisUrl: config.redisUrl, spec, prefix: deps.queuePrefix, maxAttempts })
         : createInProcessQueue(logger.child({ component: 'queue', queue: spec.name }), spec, maxAttempts);
     queue = makeQueue(QUEUES.inbound, config.worker.maxAttempts);
-    outboundQueue = makeQueue(QUEUES.outbound, config.worker.outboundMaxAttempts);
+    // Deferrals are scheduled on the delivery row (next_attempt_at); the queue retries only crashes.
+    outboundQueue = makeQueue(QUEUES.outbound, config.worker.maxAttempts);
     const currentRules = () => need(rules, 'rules').current();
     const enqueueDelivery = (id: number): void => {
       need(outboundQueue, 'outbound queue')
@@ -161,7 +164,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     });
     // Concurrency 0: an intake-only instance (an MX node); other instances on the same Redis work the jobs.
     if (config.worker.concurrency > 0) queue.startWorker(processor, config.worker.concurrency);
-    transport = createOutboundTransport({ relayUrl: config.smtpRelay, outboxDir: config.outboxDir, hostname: config.smtp.hostname, logger });
+    transport = createOutboundTransport({ relayUrl: config.outboundTransport === 'relay' ? config.smtpRelay : null, outboxDir: config.outboxDir, hostname: config.smtp.hostname, logger });
     outboundQueue.startWorker(
       createDeliverySender({
         db,
@@ -171,7 +174,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         transport,
         secret,
         hostname: config.smtp.hostname,
-        maxAttempts: config.worker.outboundMaxAttempts,
+        lifetime: config.outbound,
       }),
       2,
     );
@@ -221,7 +224,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue, metrics });
     const smtpPort = await smtp.listen();
     log.info(
-      { event: 'app.started', smtpPort, httpPort, database: database.kind, queue: queue.kind, rulesFile: config.rulesFile },
+      {
+        event: 'app.started',
+        smtpPort,
+        httpPort,
+        database: database.kind,
+        queue: queue.kind,
+        rulesFile: config.rulesFile,
+        outbound: config.outboundTransport === 'relay' ? { transport: 'relay', relay: hidePassword(config.smtpRelay) } : { transport: 'outbox', folder: config.outboxDir },
+      },
       'mailroom started',
     );
     return { smtpPort, httpPort };

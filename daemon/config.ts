@@ -12,6 +12,18 @@ export const DEFAULT_RULES_FILE = path.join(PROJECT_ROOT, 'examples', 'soporte.e
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `90s`, `30m`, `1h`, `2d` (or `250ms`): a time span, in milliseconds; empty or unset: `fallback`. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const match = /^(\d+)(ms|s|m|h|d)$/.exec(text?.trim() || fallback);
+      if (match) return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 15m, 1h or 2d' });
+      return z.NEVER;
+    });
 const optionalText = z
   .string()
   .optional()
@@ -47,12 +59,15 @@ export const envSchema = z.object({
   MAILROOM_MAX_MIME_DEPTH: positiveInt.default(32),
   MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAILROOM_OUTBOUND: optionalText.pipe(z.enum(['relay', 'outbox']).optional()),
   MAILROOM_TLS_KEY: optionalText,
   MAILROOM_TLS_CERT: optionalText,
   MAILROOM_HOSTNAME: z.string().min(1).default(os.hostname()),
   MAILROOM_WORKER_CONCURRENCY: z.coerce.number().int().min(0).default(4),
   MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
-  MAILROOM_OUTBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  MAILROOM_OUTBOUND_MAX_AGE: duration('2d'),
+  MAILROOM_OUTBOUND_RETRY_MIN: duration('1m'),
+  MAILROOM_OUTBOUND_RETRY_MAX: duration('1h'),
   MAILROOM_SOFT_BOUNCE_LIMIT: positiveInt.default(10),
   MAILROOM_API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
   MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
@@ -100,12 +115,23 @@ export interface Config {
   /** Null in embedded mode until the daemon generates or reads one in the data folder. */
   secret: string | null;
   smtpRelay: string | null;
+  /**
+   * Where outbound mail goes: the relay, or .eml files in `outboxDir`. Null when that is not
+   * decided: PostgreSQL (production) without a relay and without MAILROOM_OUTBOUND=outbox; the
+   * daemon then refuses to start rather than write customers' mail into a folder.
+   */
+  outboundTransport: 'relay' | 'outbox' | null;
   outboxDir: string;
   /** Bearer token of the HTTP API for agents' tools; null disables the API. */
   apiToken: string | null;
   /** Soft bounces after which an address is suppressed for automatic mail. */
   softBounceLimit: number;
-  worker: { concurrency: number; maxAttempts: number; outboundMaxAttempts: number; sweepIntervalMs: number };
+  worker: { concurrency: number; maxAttempts: number; sweepIntervalMs: number };
+  /**
+   * Outbound mail is retried like an MTA's queue: backoff from `retryMinMs` doubling up to
+   * `retryMaxMs`, with jitter, until it is `maxAgeMs` old; then what is still undelivered expires.
+   */
+  outbound: { maxAgeMs: number; retryMinMs: number; retryMaxMs: number };
   logLevel: z.output<typeof envSchema>['MAILROOM_LOG_LEVEL'];
 }
 
@@ -138,6 +164,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     const host = server.replace(/^\[(.*)\](:\d+)?$/, '$1').replace(/:\d{1,5}$/, '');
     if (isIP(host) === 0) problems.push(`MAILROOM_DNS_SERVERS: "${server}" is not an address such as 192.0.2.53 or 127.0.0.1:5353`);
   }
+  if (e.MAILROOM_OUTBOUND === 'relay' && !e.MAILROOM_SMTP_RELAY) problems.push('MAILROOM_OUTBOUND: relay needs MAILROOM_SMTP_RELAY (smtp://host:port)');
+  if (e.MAILROOM_OUTBOUND_RETRY_MIN > e.MAILROOM_OUTBOUND_RETRY_MAX) problems.push('MAILROOM_OUTBOUND_RETRY_MIN: longer than MAILROOM_OUTBOUND_RETRY_MAX');
   if (e.DATABASE_URL && !e.MAILROOM_SECRET) {
     // Several instances share one database: they must sign tokens with the same key.
     problems.push('MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)');
@@ -173,23 +201,28 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     rulesFile: path.resolve(e.MAILROOM_CONFIG ?? DEFAULT_RULES_FILE),
     secret: e.MAILROOM_SECRET ?? null,
     smtpRelay: e.MAILROOM_SMTP_RELAY ?? null,
+    outboundTransport: e.MAILROOM_OUTBOUND === 'outbox' ? 'outbox' : e.MAILROOM_SMTP_RELAY ? 'relay' : e.DATABASE_URL ? null : 'outbox',
     outboxDir: path.join(dataDir, 'outbox'),
     apiToken: e.MAILROOM_API_TOKEN ?? null,
     softBounceLimit: e.MAILROOM_SOFT_BOUNCE_LIMIT,
     worker: {
       concurrency: e.MAILROOM_WORKER_CONCURRENCY,
       maxAttempts: e.MAILROOM_MAX_ATTEMPTS,
-      outboundMaxAttempts: e.MAILROOM_OUTBOUND_MAX_ATTEMPTS,
       sweepIntervalMs: e.MAILROOM_SWEEP_INTERVAL_MS,
     },
+    outbound: { maxAgeMs: e.MAILROOM_OUTBOUND_MAX_AGE, retryMinMs: e.MAILROOM_OUTBOUND_RETRY_MIN, retryMaxMs: e.MAILROOM_OUTBOUND_RETRY_MAX },
     logLevel: e.MAILROOM_LOG_LEVEL,
   };
   return { ok: true, config: Object.freeze(config) };
 }
 
+/** A URL with its password replaced by ***, for logs and printed config. */
+export function hidePassword(url: string | null): string | null {
+  return url ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : null;
+}
+
 /** The config with secrets and credentials hidden, for `--print-config` and `config check`. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const hidePassword = (url: string | null) => (url ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : null);
   return {
     ...config,
     databaseUrl: hidePassword(config.databaseUrl),
@@ -198,4 +231,11 @@ export function redactConfig(config: Config): Record<string, unknown> {
     secret: config.secret ? '***' : null,
     apiToken: config.apiToken ? '***' : null,
   };
+}
+
+/** What stops the daemon from starting though every variable is valid on its own (`config check` lists it too). */
+export function startProblems(config: Config): string[] {
+  return config.outboundTransport === null
+    ? ['MAILROOM_SMTP_RELAY: required with DATABASE_URL (production), or set MAILROOM_OUTBOUND=outbox to write outbound mail to files in the data folder']
+    : [];
 }

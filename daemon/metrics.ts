@@ -21,7 +21,8 @@ export function createMetrics() {
     autoReplies: new Counter({ name: 'mailroom_auto_replies_total', help: 'Automatic mails queued, by kind', labelNames: ['kind'] as const, registers: [registry] }),
     autoRepliesWithheld: new Counter({ name: 'mailroom_auto_replies_withheld_total', help: 'Automatic mails not sent, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     bounces: new Counter({ name: 'mailroom_bounces_total', help: 'Failed or delayed recipients reported by bounces, by reason', labelNames: ['reason'] as const, registers: [registry] }),
-    outbound: new Counter({ name: 'mailroom_outbound_recipients_total', help: 'Outbound recipients by send result', labelNames: ['result'] as const, registers: [registry] }),
+    outbound: new Counter({ name: 'mailroom_outbound_recipients_total', help: 'Outbound recipients by send result: sent (to the relay), written (outbox folder), failed (refused at RCPT), deferred, expired', labelNames: ['result'] as const, registers: [registry] }),
+    relayUp: new Gauge({ name: 'mailroom_relay_up', help: 'Whether the last transaction with MAILROOM_SMTP_RELAY went through (1) or failed as a whole (0)', registers: [registry] }),
     queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Jobs waiting, by queue', labelNames: ['queue'] as const, registers: [registry] }),
     oldestUnprocessed: new Gauge({ name: 'mailroom_oldest_unprocessed_age_seconds', help: 'Age of the oldest spool row not yet processed', registers: [registry] }),
   };

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, tickets, type BounceRowKind } from './schema.js';
@@ -100,9 +100,12 @@ export interface FailureFilter {
   limit: number;
 }
 
-/** Failed recipients of mail mailroom sent, newest first: the failures report. */
+/**
+ * Recipients mailroom could not deliver to, newest first: the failures report. `failed` ones were
+ * refused or bounced; `expired` ones the relay never took within the queue lifetime.
+ */
 export async function listFailures(db: Db, filter: FailureFilter) {
-  const conditions = [eq(deliveryRecipients.state, 'failed')];
+  const conditions = [inArray(deliveryRecipients.state, ['failed', 'expired'])];
   if (filter.since) conditions.push(sql`${deliveryRecipients.updatedAt} >= ${filter.since}`);
   if (filter.until) conditions.push(sql`${deliveryRecipients.updatedAt} < ${filter.until}`);
   if (filter.ticketNumber !== undefined) conditions.push(eq(tickets.number, filter.ticketNumber));
@@ -111,6 +114,9 @@ export async function listFailures(db: Db, filter: FailureFilter) {
     .select({
       at: deliveryRecipients.updatedAt,
       ticketNumber: tickets.number,
+      ticketSubject: tickets.subject,
+      requester: contacts.address,
+      state: deliveryRecipients.state,
       deliveryId: deliveries.id,
       messageId: deliveries.messageId,
       recipient: deliveryRecipients.address,
@@ -125,6 +131,7 @@ export async function listFailures(db: Db, filter: FailureFilter) {
     .from(deliveryRecipients)
     .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
     .innerJoin(tickets, eq(tickets.id, deliveries.ticketId))
+    .leftJoin(contacts, eq(contacts.id, tickets.requesterId))
     .where(and(...conditions))
     .orderBy(desc(deliveryRecipients.updatedAt), desc(deliveries.id))
     .limit(filter.limit);

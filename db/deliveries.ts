@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
@@ -92,19 +92,24 @@ export async function countAutomaticOnTicket(db: Db, ticketId: number, since: Da
   return Number(row?.n ?? 0);
 }
 
-/** A queued delivery with the recipients still to send to, counting the attempt; null when done. */
-export async function claimDelivery(db: Db, deliveryId: number): Promise<{ delivery: DeliveryRow; recipients: RecipientRow[] } | null> {
+/**
+ * A delivery due for an attempt (queued, or deferred and its time has come) with all its
+ * recipients, counting the attempt; null when it is done or not due yet.
+ */
+export async function claimDelivery(db: Db, deliveryId: number, now = new Date()): Promise<{ delivery: DeliveryRow; recipients: RecipientRow[] } | null> {
   const [delivery] = await db
     .update(deliveries)
-    .set({ attempts: sql`${deliveries.attempts} + 1`, updatedAt: new Date() })
-    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.state, 'queued')))
+    .set({ attempts: sql`${deliveries.attempts} + 1`, updatedAt: now })
+    .where(
+      and(
+        eq(deliveries.id, deliveryId),
+        or(eq(deliveries.state, 'queued'), and(eq(deliveries.state, 'deferred'), or(isNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, now)))),
+      ),
+    )
     .returning();
   if (!delivery) return null;
-  const recipients = await db
-    .select()
-    .from(deliveryRecipients)
-    .where(and(eq(deliveryRecipients.deliveryId, deliveryId), inArray(deliveryRecipients.state, ['pending', 'deferred'])))
-    .orderBy(asc(deliveryRecipients.address));
+  // All of them: a retry's To and Cc name everyone the mail was for, not only who is left.
+  const recipients = await db.select().from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId)).orderBy(asc(deliveryRecipients.address));
   return { delivery, recipients };
 }
 
@@ -139,31 +144,74 @@ export async function recordRecipientResults(db: Db, deliveryId: number, results
           eq(deliveryRecipients.address, result.address.toLowerCase()),
           // A fast bounce may land before the sender records its own result: never overwrite
           // what a bounce said with the relay's earlier "accepted".
-          result.state === 'sent' || result.state === 'deferred' ? inArray(deliveryRecipients.state, ['pending', 'deferred']) : undefined,
+          ['sent', 'deferred', 'expired'].includes(result.state) ? inArray(deliveryRecipients.state, ['pending', 'deferred']) : undefined,
         ),
       );
   }
 }
 
-/** Settles a delivery from its recipients' states: sent, partial (some failed) or failed. */
-export async function settleDelivery(db: Db, deliveryId: number, lastError: string | null): Promise<DeliveryState> {
+/**
+ * Settles a delivery from its recipients' states: still open (`deferred` until `nextAttemptAt`,
+ * else `queued`), or `sent`, `partial` (some failed or expired), `failed`, `expired`.
+ */
+export async function settleDelivery(db: Db, deliveryId: number, lastError: string | null, nextAttemptAt: Date | null = null): Promise<DeliveryState> {
   const rows = await db.select({ state: deliveryRecipients.state }).from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId));
   const states = rows.map((r) => r.state);
   const open = states.some((s) => s === 'pending' || s === 'deferred');
   const failed = states.filter((s) => s === 'failed').length;
-  const state: DeliveryState = open ? 'queued' : failed === 0 ? 'sent' : failed === states.length ? 'failed' : 'partial';
+  const expired = states.filter((s) => s === 'expired').length;
+  const state: DeliveryState = open
+    ? nextAttemptAt
+      ? 'deferred'
+      : 'queued'
+    : failed + expired === 0
+      ? 'sent'
+      : failed + expired < states.length
+        ? 'partial'
+        : failed > 0
+          ? 'failed'
+          : 'expired';
+  const delivered = state === 'sent' || state === 'partial';
   await db
     .update(deliveries)
-    .set({ state, lastError, updatedAt: new Date(), sentAt: state === 'sent' || state === 'partial' ? new Date() : null })
+    .set({ state, lastError, nextAttemptAt: open ? nextAttemptAt : null, updatedAt: new Date(), ...(delivered ? { sentAt: sql`coalesce(${deliveries.sentAt}, now())` } : { sentAt: null }) })
     .where(eq(deliveries.id, deliveryId));
   return state;
 }
 
-export async function findUnsentDeliveries(db: Db, olderThan: Date, limit: number): Promise<number[]> {
+/** Deliveries in one state (or all), newest first, with their recipients: the outbound queue. */
+export async function listOutbound(db: Db, filter: { state?: DeliveryState; limit: number }) {
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(filter.state ? eq(deliveries.state, filter.state) : undefined)
+    .orderBy(desc(deliveries.id))
+    .limit(filter.limit);
+  const recipients = rows.length ? await db.select().from(deliveryRecipients).where(inArray(deliveryRecipients.deliveryId, rows.map((r) => r.id))) : [];
+  return rows.map((delivery) => ({ ...delivery, recipients: recipients.filter((r) => r.deliveryId === delivery.id) }));
+}
+
+/** Makes deferred deliveries due now (`postqueue -f`): `ids`, or every deferred one. Returns the ids. */
+export async function retryDeferred(db: Db, target: { ids: number[] } | { allDeferred: true }): Promise<number[]> {
+  const rows = await db
+    .update(deliveries)
+    .set({ nextAttemptAt: new Date(), updatedAt: new Date() })
+    .where(and(eq(deliveries.state, 'deferred'), 'ids' in target ? inArray(deliveries.id, target.ids) : undefined))
+    .returning({ id: deliveries.id });
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/** Deliveries to hand to the send queue: queued ones the queue may have lost, deferred ones now due. */
+export async function findUnsentDeliveries(db: Db, olderThan: Date, limit: number, now = new Date()): Promise<number[]> {
   const rows = await db
     .select({ id: deliveries.id })
     .from(deliveries)
-    .where(and(eq(deliveries.state, 'queued'), lt(deliveries.updatedAt, olderThan)))
+    .where(
+      or(
+        and(eq(deliveries.state, 'queued'), lt(deliveries.updatedAt, olderThan)),
+        and(eq(deliveries.state, 'deferred'), or(isNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, now))),
+      ),
+    )
     .orderBy(asc(deliveries.id))
     .limit(limit);
   return rows.map((r) => r.id);

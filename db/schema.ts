@@ -250,8 +250,14 @@ export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 /** Kinds sent automatically: RFC 3834 rules and rate limits apply to these. */
 export const AUTOMATIC_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((kind) => kind !== 'agent_reply');
 
-export type DeliveryState = 'queued' | 'sent' | 'partial' | 'failed';
-export type RecipientState = 'pending' | 'deferred' | 'sent' | 'failed' | 'delayed';
+/**
+ * `queued`: to be sent now; `deferred`: waiting for its next attempt (`nextAttemptAt`); then
+ * `sent`, `partial` (some recipients failed or expired), `failed` or `expired` (none delivered).
+ */
+export const DELIVERY_STATES = ['queued', 'deferred', 'sent', 'partial', 'failed', 'expired'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+/** `expired`: still undelivered when the queue lifetime ran out; never held against the address. */
+export type RecipientState = 'pending' | 'deferred' | 'sent' | 'failed' | 'delayed' | 'expired';
 
 /** Every mail mailroom sends: the outbox. A send job delivers it; bounces are matched to it. */
 export const deliveries = pgTable(
@@ -274,6 +280,8 @@ export const deliveries = pgTable(
     state: text('state').$type<DeliveryState>().notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** When a deferred delivery is tried again. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -281,6 +289,7 @@ export const deliveries = pgTable(
   (table) => [
     index('deliveries_ticket_idx').on(table.ticketId, table.createdAt),
     index('deliveries_state_idx').on(table.state, table.updatedAt),
+    index('deliveries_next_attempt_idx').on(table.nextAttemptAt).where(sql`state = 'deferred'`),
     index('deliveries_created_idx').on(table.createdAt),
   ],
 );

@@ -4,6 +4,7 @@ import { registerDeliveryCommands } from './commands/bounces.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerInboundCommands } from './commands/inbound.js';
 import { registerParseCommand } from './commands/parse.js';
+import { registerOutboundCommands } from './commands/outbound.js';
 import { registerRulesCommands } from './commands/rules.js';
 import { registerSuspendedCommands } from './commands/suspended.js';
 import { registerTicketCommands } from './commands/tickets.js';
@@ -56,6 +57,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   registerDeliveryCommands(program, ctx);
   registerInboundCommands(program, ctx);
   registerSuspendedCommands(program, ctx);
+  registerOutboundCommands(program, ctx);
   registerParseCommand(program, ctx, setExit);
   registerRulesCommands(program, ctx, setExit);
 

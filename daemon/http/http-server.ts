@@ -111,7 +111,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         const rows = await api.failures({ since, until, ticketNumber: ticket === null ? undefined : Number(ticket), reason: url.searchParams.get('reason') ?? undefined, limit });
         if (format === 'json') return sendJson(res, 200, failuresJson(rows));
         res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mailroom-failures.csv"' });
-        res.end(failuresCsv(rows));
+        // A download is for a spreadsheet: byte-order mark unless bom=0.
+        res.end(failuresCsv(rows, { bom: url.searchParams.get('bom') !== '0' }));
         return;
       }
     } catch (err) {

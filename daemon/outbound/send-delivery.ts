@@ -1,7 +1,8 @@
 import type { Db } from '../../db/client.js';
 import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
 import { classifyBounceReason, isHardBounce } from '../../parsers/bounce-reason.js';
-import { recordFailures } from '../tickets/record-failures.js';
+import { recordExpired, recordFailures, type RecipientFailure } from '../tickets/record-failures.js';
+import { describeSpan, lifetimeOver, nextAttemptAt, type QueueLifetime } from './queue-lifetime.js';
 import { AUTOMATIC_KINDS } from '../../db/schema.js';
 import { splitAddress } from '../../parsers/addresses.js';
 import { signRecipientToken } from '../../parsers/tokens.js';
@@ -19,7 +20,7 @@ export interface SenderDeps {
   transport: OutboundTransport;
   secret: string;
   hostname: string;
-  maxAttempts: number;
+  lifetime: QueueLifetime;
 }
 
 /**
@@ -35,22 +36,26 @@ function enhancedStatus(response: string): string | null {
 }
 
 /**
- * The send job of one delivery. Recipients the relay refuses with 5xx are recorded as failed at
- * once; 4xx refusals and connection failures are retried with backoff until the attempts run out.
+ * The send job of one delivery, like an MTA's queue run. A recipient the relay refuses at RCPT
+ * with 5xx is failed at once, as a bounce would fail it. Anything else that stops a copy (the
+ * relay unreachable, TLS or login trouble, 4xx, a 5xx for the whole transaction) is the relay's
+ * trouble, not the recipient's: the copy is deferred with backoff until the delivery's lifetime
+ * runs out, then expired, and never counted against the address.
  */
 export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => Promise<void> {
   return async (deliveryId) => {
-    const claimed = await claimDelivery(deps.db, deliveryId);
-    if (!claimed || claimed.recipients.length === 0) return;
+    const now = new Date();
+    const claimed = await claimDelivery(deps.db, deliveryId, now);
+    if (!claimed) return;
     const { delivery, recipients } = claimed;
+    const open = recipients.filter((r) => r.state === 'pending' || r.state === 'deferred');
+    if (open.length === 0) return;
     const log = deps.logger.child({ deliveryId, ticketId: delivery.ticketId, messageId: delivery.messageId });
-    const to = recipients.map((r) => r.address);
     const cc = recipients.filter((r) => r.role === 'cc').map((r) => r.address);
     const automatic = (AUTOMATIC_KINDS as readonly string[]).includes(delivery.kind);
-    const lastAttempt = delivery.attempts >= deps.maxAttempts;
     const message = {
       from: { name: delivery.fromName, address: delivery.mailbox },
-      to: to.filter((address) => !cc.includes(address)),
+      to: recipients.filter((r) => r.role !== 'cc').map((r) => r.address),
       ...(cc.length ? { cc } : {}),
       replyTo: delivery.replyTo,
       subject: delivery.subject,
@@ -66,90 +71,103 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
     };
     // One SMTP transaction per recipient, each with its own envelope sender: the same message,
     // but a bounce or complaint can then name only the recipient it came back for.
-    const results: RecipientResult[] = [];
-    for (const [index, recipient] of to.entries()) {
-      const envelope = { from: bounceAddress(deps.secret, delivery.id, recipient, delivery.mailbox), to: [recipient] };
-      results.push(...(await sendCopy(deps.transport, { ...message, envelope }, `${delivery.id}-${delivery.kind}-${index + 1}`, lastAttempt)));
+    const copies: CopyResult[] = [];
+    for (const recipient of open) {
+      const index = recipients.indexOf(recipient);
+      const envelope = { from: bounceAddress(deps.secret, delivery.id, recipient.address, delivery.mailbox), to: [recipient.address] };
+      copies.push(await sendCopy(deps.transport, { ...message, envelope }, `${delivery.id}-${delivery.kind}-${index + 1}`));
     }
-    const failed = results.filter((r) => r.state === 'failed');
-    const deferred = results.filter((r) => r.state === 'deferred');
-    deps.metrics.outbound.labels('sent').inc(results.length - failed.length - deferred.length);
-    deps.metrics.outbound.labels('failed').inc(failed.length);
+    const expiredNow = lifetimeOver(delivery.createdAt, now, deps.lifetime);
+    const sent = copies.filter((c) => c.state === 'sent');
+    const refused = copies.filter((c) => c.state === 'failed');
+    const stopped = copies.filter((c) => c.state === 'deferred');
+    const expired = expiredNow ? stopped.map((c): CopyResult => ({ ...c, state: 'expired' })) : [];
+    const deferred = expiredNow ? [] : stopped;
+    const next = deferred.length > 0 ? nextAttemptAt(delivery.createdAt, delivery.attempts, now, deps.lifetime) : null;
+
+    deps.metrics.outbound.labels(deps.transport.kind === 'outbox' ? 'written' : 'sent').inc(sent.length);
+    deps.metrics.outbound.labels('failed').inc(refused.length);
     deps.metrics.outbound.labels('deferred').inc(deferred.length);
+    deps.metrics.outbound.labels('expired').inc(expired.length);
+    if (deps.transport.kind === 'relay') deps.metrics.relayUp.set(copies.some((c) => c.wholeTransaction) ? 0 : 1);
+
     const state = await deps.db.transaction(async (tx) => {
-      await recordRecipientResults(tx, delivery.id, results.filter((r) => r.state !== 'failed'));
+      await recordRecipientResults(tx, delivery.id, [...sent, ...deferred, ...expired]);
       // Refused at send time: on the ticket exactly as a bounce would be (tag, event, suppression).
-      await recordFailures(
-        tx,
-        { softBounceLimit: deps.softBounceLimit, metrics: deps.metrics },
-        delivery,
-        failed.map((f) => ({
-          address: f.address,
-          state: 'failed',
-          smtpCode: f.smtpCode ?? null,
-          enhancedStatus: f.enhancedStatus ?? null,
-          diagnostic: f.diagnostic ?? null,
-          reason: f.reason ?? null,
-          hard: f.hard ?? false,
-          remoteMta: null,
-        })),
-        'relay',
-      );
-      return settleDelivery(tx, delivery.id, deferred[0]?.diagnostic ?? null);
+      await recordFailures(tx, { softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, delivery, refused.map(asFailure), 'relay');
+      await recordExpired(tx, delivery, expired, describeSpan(deps.lifetime.maxAgeMs));
+      return settleDelivery(tx, delivery.id, stopped[0]?.diagnostic ?? null, next);
     });
-    log.info(
-      { event: 'delivery.attempted', kind: delivery.kind, attempt: delivery.attempts, state, sent: results.length - failed.length - deferred.length, failed: failed.length, deferred: deferred.length, transport: deps.transport.kind },
-      'delivery attempted',
-    );
-    if (deferred.length > 0) throw new Error(`delivery ${delivery.id}: ${deferred.length} recipient(s) deferred: ${deferred[0]!.diagnostic}`);
+    const counts = { sent: sent.length, failed: refused.length, deferred: deferred.length, expired: expired.length };
+    const fields = { event: 'delivery.attempted', kind: delivery.kind, attempt: delivery.attempts, state, ...counts, transport: deps.transport.kind };
+    if (deferred.length > 0) {
+      // Said loudly once per delivery; its later deferrals are routine until it expires.
+      const level = delivery.attempts === 1 ? 'warn' : 'info';
+      log[level]({ ...fields, event: 'delivery.deferred', reason: deferred[0]!.reason, diagnostic: deferred[0]!.diagnostic, nextAttemptAt: next!.toISOString() }, 'delivery deferred; will try again');
+    } else if (expired.length > 0) {
+      log.error({ ...fields, event: 'delivery.expired', reason: expired[0]!.reason, diagnostic: expired[0]!.diagnostic }, 'delivery expired: still undelivered at the end of its queue lifetime');
+    } else {
+      log.info(fields, 'delivery attempted');
+    }
   };
 }
 
-/** Sends one recipient's copy and reads the relay's answer as a result per recipient. */
-async function sendCopy(
-  transport: OutboundTransport,
-  mail: Parameters<OutboundTransport['send']>[0],
-  fileStem: string,
-  lastAttempt: boolean,
-): Promise<RecipientResult[]> {
+/** One recipient's copy: sent, refused at RCPT (failed), or stopped by the relay (deferred). */
+type CopyResult = RecipientResult & { state: 'sent' | 'failed' | 'deferred' | 'expired'; wholeTransaction: boolean };
+
+function asFailure(copy: CopyResult): RecipientFailure {
+  return {
+    address: copy.address,
+    state: 'failed',
+    smtpCode: copy.smtpCode ?? null,
+    enhancedStatus: copy.enhancedStatus ?? null,
+    diagnostic: copy.diagnostic ?? null,
+    reason: copy.reason ?? null,
+    hard: copy.hard ?? false,
+    remoteMta: null,
+  };
+}
+
+/** Sends one recipient's copy and reads the relay's answer. */
+async function sendCopy(transport: OutboundTransport, mail: Parameters<OutboundTransport['send']>[0], fileStem: string): Promise<CopyResult> {
+  const address = mail.envelope.to[0]!;
   try {
     const outcome = await transport.send(mail, fileStem);
-    return [
-      ...outcome.accepted.map((a): RecipientResult => ({ address: a.address, state: 'sent', smtpCode: Number(a.response.slice(0, 3)) || null, diagnostic: a.response })),
-      ...outcome.rejected.map((r): RecipientResult => {
-        const permanent = r.code === null || r.code >= 500;
-        const status = enhancedStatus(r.response) ?? '';
-        const replyCode = r.code === null ? '' : String(r.code);
-        // The same reading a bounce would get, so relay refusals and bounces report alike.
-        const reason = permanent
-          ? classifyBounceReason({ status, replyCode, diagnostic: r.response, command: 'RCPT', action: 'failed' })
-          : lastAttempt
-            ? 'expired'
-            : null;
-        return {
-          address: r.address,
-          state: permanent || lastAttempt ? 'failed' : 'deferred',
-          smtpCode: r.code,
-          enhancedStatus: status || null,
-          diagnostic: r.response,
-          // Hard means "this address will never work" (suppressed); a policy 5xx is permanent but not hard.
-          hard: permanent && reason !== null ? isHardBounce(reason, status, replyCode) : false,
-          reason,
-        };
-      }),
-    ];
-  } catch (err) {
-    // The relay could not be reached or answered 4xx for the whole message: try again later.
-    const text = err instanceof Error ? err.message : String(err);
-    const code = (err as { responseCode?: number }).responseCode ?? null;
-    return mail.envelope.to.map((address) => ({
+    const accepted = outcome.accepted.find((a) => a.address === address);
+    if (accepted) return { address, state: 'sent', smtpCode: Number(accepted.response.slice(0, 3)) || null, diagnostic: accepted.response, wholeTransaction: false };
+    const refusal = outcome.rejected[0] ?? { address, code: null, response: 'rejected' };
+    const status = enhancedStatus(refusal.response) ?? '';
+    if (refusal.code !== null && refusal.code < 500) {
+      // A 4xx at RCPT from our own relay says the relay cannot take it now, nothing about the address.
+      return { address, state: 'deferred', smtpCode: refusal.code, enhancedStatus: status || null, diagnostic: refusal.response, reason: 'relay_deferred', hard: false, wholeTransaction: false };
+    }
+    const replyCode = refusal.code === null ? '' : String(refusal.code);
+    // The same reading a bounce would get, so relay refusals and bounces report alike.
+    const reason = classifyBounceReason({ status, replyCode, diagnostic: refusal.response, command: 'RCPT', action: 'failed' });
+    return {
       address,
-      state: lastAttempt ? 'failed' : 'deferred',
+      state: 'failed',
+      smtpCode: refusal.code,
+      enhancedStatus: status || null,
+      diagnostic: refusal.response,
+      // Hard means "this address will never work" (suppressed); a policy 5xx is permanent but not hard.
+      hard: reason !== null ? isHardBounce(reason, status, replyCode) : false,
+      reason,
+      wholeTransaction: false,
+    };
+  } catch (err) {
+    // Unreachable, TLS, login, or the relay refusing the whole transaction: the relay's trouble.
+    const e = err as { responseCode?: number; response?: string; message?: string };
+    const code = e.responseCode ?? null;
+    return {
+      address,
+      state: 'deferred',
       smtpCode: code,
-      enhancedStatus: enhancedStatus((err as { response?: string }).response ?? ''),
-      diagnostic: text,
+      enhancedStatus: enhancedStatus(e.response ?? ''),
+      diagnostic: (e.response || e.message || String(err)).slice(0, 500),
+      reason: code === null ? 'relay_unreachable' : code >= 500 ? 'relay_refused' : 'relay_deferred',
       hard: false,
-      reason: lastAttempt ? 'expired' : null,
-    }));
+      wholeTransaction: true,
+    };
   }
 }

@@ -9,7 +9,7 @@ export interface TransportResult {
   rejected: Array<{ address: string; code: number | null; response: string }>;
 }
 
-/** Sends one composed mail; throws only for failures worth retrying as a whole. */
+/** Sends one composed mail; throws when the transaction failed as a whole (the relay's trouble). */
 export interface OutboundTransport {
   readonly kind: 'relay' | 'outbox';
   send(mail: SendMailOptions & { envelope: { from: string; to: string[] } }, fileStem: string): Promise<TransportResult>;
@@ -62,10 +62,7 @@ export function createOutboundTransport(options: { relayUrl: string | null; outb
         const e = err as SmtpRejection & { code?: string; rejectedErrors?: SmtpRejection[]; rejected?: Array<string | { address: string }> };
         // Every recipient refused at RCPT: not a transport failure, an answer per recipient.
         if (e.code === 'EENVELOPE' && e.rejectedErrors?.length) return { accepted: [], rejected: rejections(e.rejectedErrors, e.rejected ?? []) };
-        // A 5xx for the whole message (MAIL FROM or DATA refused) is final for every recipient.
-        if (e.responseCode && e.responseCode >= 500) {
-          return { accepted: [], rejected: mail.envelope.to.map((address) => ({ address, code: e.responseCode!, response: e.response ?? e.message ?? '' })) };
-        }
+        // Anything else (unreachable, TLS, login, MAIL FROM or DATA refused) is about the relay.
         throw err;
       }
     },

@@ -16,6 +16,9 @@ export const FAILURE_COLUMNS = [
   'hardOrSoft',
   'diagnostic',
   'remoteMta',
+  'subject',
+  'requester',
+  'state',
 ] as const;
 
 export function failureRecord(row: FailureRow): Record<(typeof FAILURE_COLUMNS)[number], string | number | null> {
@@ -29,9 +32,13 @@ export function failureRecord(row: FailureRow): Record<(typeof FAILURE_COLUMNS)[
     replyCode: row.replyCode,
     enhancedStatus: row.enhancedStatus,
     reason: row.reason,
-    hardOrSoft: row.hard === null ? null : row.hard ? 'hard' : 'soft',
+    // An expired recipient was never refused by anyone: the relay did not take the mail.
+    hardOrSoft: row.state === 'expired' ? 'relay' : row.hard === null ? null : row.hard ? 'hard' : 'soft',
     diagnostic: row.diagnostic,
     remoteMta: row.remoteMta,
+    subject: row.ticketSubject,
+    requester: row.requester,
+    state: row.state,
   };
 }
 
@@ -46,10 +53,13 @@ function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** UTF-8 with a byte-order mark and CRLF line ends, so spreadsheets open it with accents intact. */
-export function failuresCsv(rows: FailureRow[]): string {
+/**
+ * UTF-8 with CRLF line ends; with `bom`, a byte-order mark first, so spreadsheets open it with
+ * accents intact (and off by default: a pipe into another program wants none).
+ */
+export function failuresCsv(rows: FailureRow[], options: { bom?: boolean } = {}): string {
   const lines = [FAILURE_COLUMNS.join(','), ...rows.map((row) => FAILURE_COLUMNS.map((c) => csvField(failureRecord(row)[c])).join(','))];
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return `${options.bom ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }
 
 export function failuresJson(rows: FailureRow[]): { failures: Array<ReturnType<typeof failureRecord>> } {

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '../../db/bounces.js';
-import { recordRecipientResults, settleDelivery, type DeliveryRow } from '../../db/deliveries.js';
+import { recordRecipientResults, settleDelivery, type DeliveryRow, type RecipientResult } from '../../db/deliveries.js';
 import { addTicketEvent, lockTicket } from '../../db/tickets.js';
 import type { Metrics } from '../metrics.js';
 import { updateTags } from './ticket-status.js';
@@ -109,4 +109,24 @@ export async function recordFailures(
       }
     }
   }
+}
+
+/**
+ * Recipients still undelivered when their delivery's queue lifetime ran out: the relay never took
+ * them. The ticket is told (tag, event) so an agent can resend; the address is not blamed (no
+ * participant delivery state, no soft bounce, no suppression).
+ */
+export async function recordExpired(tx: Db, delivery: DeliveryRow, expired: RecipientResult[], lifetime: string): Promise<void> {
+  if (expired.length === 0) return;
+  const ticket = await lockTicket(tx, delivery.ticketId);
+  if (!ticket) return;
+  await updateTags(tx, ticket, [FAILURE_TAG], []);
+  const last = expired[0]!;
+  await addTicketEvent(tx, ticket.id, 'delivery.expired', {
+    text: `gave up after ${lifetime} in the queue: the relay did not take the mail to ${expired.map((r) => r.address).join(', ')} (last: ${[last.smtpCode, last.diagnostic].filter(Boolean).join(' ') || last.reason})`,
+    deliveryId: delivery.id,
+    kind: delivery.kind,
+    reason: last.reason ?? null,
+    recipients: expired.map((r) => ({ address: r.address, reason: r.reason ?? null, smtpCode: r.smtpCode ?? null, diagnostic: r.diagnostic ?? null })),
+  });
 }

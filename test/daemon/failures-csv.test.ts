@@ -14,15 +14,27 @@ const row = (overrides: Partial<FailureRow>): FailureRow => ({
   hard: true,
   diagnostic: 'plain',
   remoteMta: 'mx.client.example',
+  ticketSubject: 'No me llegan, los envíos',
+  requester: 'ana@client.example',
+  state: 'failed',
   ...overrides,
 });
 
 describe('the failures CSV', () => {
-  it('starts with a byte-order mark and the header, with CRLF line ends', () => {
+  it('starts with the header, with CRLF line ends, and a byte-order mark only when asked', () => {
     const csv = failuresCsv([row({})]);
-    expect(csv.startsWith('\uFEFFat,ticket,deliveryId,messageId,recipient,kind,replyCode,enhancedStatus,reason,hardOrSoft,diagnostic,remoteMta\r\n')).toBe(true);
+    expect(csv.startsWith('at,ticket,deliveryId,messageId,recipient,kind,replyCode,enhancedStatus,reason,hardOrSoft,diagnostic,remoteMta,subject,requester,state\r\n')).toBe(true);
     expect(csv.endsWith('\r\n')).toBe(true);
-    expect(csv.split('\r\n')[1]).toBe('2026-11-21T10:00:00.000Z,1000,7,t1000-x.d7-y@example.com,ana@client.example,acknowledgement,550,5.1.1,userunknown,hard,plain,mx.client.example');
+    expect(csv.split('\r\n')[1]).toBe(
+      '2026-11-21T10:00:00.000Z,1000,7,t1000-x.d7-y@example.com,ana@client.example,acknowledgement,550,5.1.1,userunknown,hard,plain,mx.client.example,"No me llegan, los envíos",ana@client.example,failed',
+    );
+    expect(failuresCsv([row({})], { bom: true }).startsWith('\uFEFFat,')).toBe(true);
+  });
+
+  it('marks a recipient that expired in the queue as a relay failure, not a bounce', () => {
+    const line = failuresCsv([row({ state: 'expired', hard: false, reason: 'relay_unreachable', replyCode: null, enhancedStatus: null })]).split('\r\n')[1]!;
+    expect(line).toContain(',relay_unreachable,relay,');
+    expect(line.endsWith(',expired')).toBe(true);
   });
 
   it.each([
@@ -33,13 +45,13 @@ describe('the failures CSV', () => {
     ['a leading minus', '-1 points', "'-1 points"],
     ['accents', 'buzón lleno', 'buzón lleno'],
   ])('quotes a diagnostic with %s so a spreadsheet reads one cell', (_name, diagnostic, expected) => {
-    const line = failuresCsv([row({ diagnostic })]).slice(1).split('\r\n').slice(1).join('\r\n');
+    const line = failuresCsv([row({ diagnostic })]).split('\r\n').slice(1).join('\r\n');
     expect(line).toContain(`,hard,${expected},mx.client.example`);
   });
 
   it('writes empty cells for missing values and soft for soft bounces', () => {
     const line = failuresCsv([row({ replyCode: null, enhancedStatus: null, hard: false, remoteMta: null })]).split('\r\n')[1];
-    expect(line).toMatch(/,acknowledgement,,,userunknown,soft,plain,$/);
+    expect(line).toMatch(/,acknowledgement,,,userunknown,soft,plain,,"No me llegan, los envíos",ana@client.example,failed$/);
   });
 });
 

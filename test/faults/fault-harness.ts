@@ -149,7 +149,7 @@ export async function createDaemonHarness(options: DaemonHarnessOptions): Promis
       daemonRedis.hostname = '127.0.0.1';
       daemonRedis.port = String(options.redisPort);
     }
-    Object.assign(env, { DATABASE_URL: dbUrl, REDIS_URL: daemonRedis.toString(), MAILROOM_SECRET: TEST_SECRET });
+    Object.assign(env, { DATABASE_URL: dbUrl, REDIS_URL: daemonRedis.toString(), MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: options.env?.MAILROOM_SMTP_RELAY ? 'relay' : 'outbox' });
   }
   Object.assign(env, options.env);
 

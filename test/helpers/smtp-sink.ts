@@ -16,6 +16,10 @@ export interface SmtpSink {
   mails: CaughtMail[];
   /** Replies for RCPT TO per address, e.g. `{ 'gone@x': [550, '5.1.1 no such user'] }`. */
   rcptReplies: Map<string, [number, string]>;
+  /** A reply to every MAIL FROM (the whole transaction refused, as a greylisting relay does); null accepts. */
+  mailFromReply: [number, string] | null;
+  /** MAIL FROM commands seen, accepted or not. */
+  mailFromCount: number;
   /** Waits until at least `n` mails have arrived. */
   waitForMails(n: number, timeoutMs?: number): Promise<CaughtMail[]>;
   /** Forwards every caught mail to another SMTP port (to wire two daemons together). */
@@ -38,6 +42,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     url: '',
     mails,
     rcptReplies,
+    mailFromReply: null,
+    mailFromCount: 0,
     forwardTo: null,
     waitForMails: (n, timeoutMs = 10_000) => waitFor(() => (mails.length >= n ? mails : undefined), `${n} outbound mail(s), got ${mails.length}`, timeoutMs),
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -47,6 +53,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     disabledCommands: ['AUTH', 'STARTTLS'],
     hideENHANCEDSTATUSCODES: false,
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      sink.mailFromCount += 1;
+      if (sink.mailFromReply) return callback(new SinkReply(sink.mailFromReply[0], sink.mailFromReply[1]));
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       const reply = rcptReplies.get(address.address.toLowerCase());
       if (reply) return callback(new SinkReply(reply[0], reply[1]));

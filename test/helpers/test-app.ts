@@ -79,7 +79,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // The suites send from 127.0.0.1 as fast as they can, like a relay in front of mailroom; the
     // per-client limits are tested from other loopback addresses.
     MAILROOM_TRUSTED_RELAYS: '127.0.0.1/32',
-    ...(realMode ? { DATABASE_URL: appDbUrl!, REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET } : {}),
+    ...(realMode ? { DATABASE_URL: appDbUrl!, REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: options.env?.MAILROOM_SMTP_RELAY ? 'relay' : 'outbox' } : {}),
     ...options.env,
   };
   const parsed = parseConfig(env);

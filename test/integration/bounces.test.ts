@@ -160,11 +160,15 @@ describe('bounces of the mail mailroom sends', () => {
 
   it('exports failures as CSV that opens cleanly in a spreadsheet, and as JSON from the API', async () => {
     const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
-    expect(await t.app.runCommand(['failures', '--format', 'csv'], io)).toBe(0);
-    expect(io.text.startsWith('\uFEFFat,ticket,deliveryId,messageId,recipient,kind,replyCode,enhancedStatus,reason,hardOrSoft,diagnostic,remoteMta\r\n')).toBe(true);
+    expect(await t.app.runCommand(['failures', '--format', 'csv', '--bom'], io)).toBe(0);
+    expect(io.text.startsWith('\uFEFFat,ticket,deliveryId,messageId,recipient,kind,replyCode,enhancedStatus,reason,hardOrSoft,diagnostic,remoteMta,subject,requester,state\r\n')).toBe(true);
     const lines = io.text.slice(1).trimEnd().split('\r\n');
     const ana = lines.find((line) => line.includes('ana@client.example'))!;
-    expect(ana).toMatch(/,acknowledgement,550,5\.1\.1,userunknown,hard,550 5\.1\.1 <ana@client\.example>: Recipient address rejected: User unknown,mx\.client\.example$/);
+    expect(ana).toMatch(/,acknowledgement,550,5\.1\.1,userunknown,hard,550 5\.1\.1 <ana@client\.example>: Recipient address rejected: User unknown,mx\.client\.example,[^,]*,ana@client\.example,failed$/);
+    // To a pipe, no byte-order mark: the next program reads the header as written.
+    const piped = { text: '', out: (s: string) => void (piped.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['failures', '--format', 'csv'], piped)).toBe(0);
+    expect(piped.text.startsWith('at,ticket,')).toBe(true);
     const response = await api('/api/failures?reason=mailboxfull&format=json');
     expect(response.status).toBe(200);
     const json = (await response.json()) as { failures: Array<{ recipient: string; replyCode: number; hardOrSoft: string }> };

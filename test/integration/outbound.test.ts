@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { eq } from 'drizzle-orm';
+import { contacts } from '../../db/schema.js';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listTicketDeliveries } from '../../db/deliveries.js';
-import { ticketOfInbound, waitForInbound } from '../helpers/queries.js';
+import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -30,7 +33,9 @@ afterEach(async () => {
 
 async function appWithSink(address: string, env: Record<string, string> = {}): Promise<{ t: TestApp; sink: SmtpSink }> {
   const sink = await startSmtpSink();
-  const t = await startTestApp({ rules: rulesFor(address), env: { MAILROOM_SMTP_RELAY: sink.url, ...env } });
+  // The queue's clock, shrunk: retries from 200 ms, found by a sweeper that looks every 100 ms.
+  const quickQueue = { MAILROOM_OUTBOUND_RETRY_MIN: '200ms', MAILROOM_OUTBOUND_RETRY_MAX: '1s', MAILROOM_SWEEP_INTERVAL_MS: '100' };
+  const t = await startTestApp({ rules: rulesFor(address), env: { MAILROOM_SMTP_RELAY: sink.url, ...quickQueue, ...env } });
   cleanups.push(() => sink.close(), () => t.close());
   return { t, sink };
 }
@@ -138,5 +143,119 @@ describe('reloading the rules file', () => {
     await waitForInbound(t, queuedId(after));
     const mails = await sink.waitForMails(2);
     expect(mails[1]!.message.subject).toMatch(/^\[#\d+\] Got it: After$/);
+  });
+});
+
+describe('the outbound queue (as an MTA keeps it)', () => {
+  const hello = (t: TestApp, from: string) =>
+    t.send({ from, to: ['desk@example.com'] }, rawMessage({ from, to: 'desk@example.com', subject: 'Hello' })).then((sent) => waitForInbound(t, queuedId(sent)));
+  const deliveryOf = async (t: TestApp, ticketId: number) => (await listTicketDeliveries(t.db, ticketId))[0];
+  const contactOf = async (t: TestApp, address: string) => (await t.db.select().from(contacts).where(eq(contacts.address, address)))[0];
+  async function cli(t: TestApp, ...argv: string[]) {
+    const io = { text: '', errors: '', out: (s: string) => void (io.text += s), err: (s: string) => void (io.errors += s), isTTY: false };
+    const code = await t.app.runCommand(argv, io);
+    return { code, text: io.text, errors: io.errors };
+  }
+  async function metric(t: TestApp, line: string): Promise<number | null> {
+    const text = await (await fetch(`http://127.0.0.1:${t.httpPort}/metrics`)).text();
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found === undefined ? null : Number(found.split(' ').pop());
+  }
+
+  it('keeps mail a greylisting relay refuses as a whole and delivers it once accepted: no bounce, nobody marked', async () => {
+    const { t, sink } = await appWithSink('desk@example.com');
+    sink.mailFromReply = [451, '4.7.1 Greylisted, try again later'];
+    const ticket = await ticketOfInbound(t, await hello(t, 'ana@client.example'));
+    await waitFor(() => t.logs.events('delivery.deferred').length >= 2 || undefined, 'the delivery to be deferred twice');
+    const deferred = (await deliveryOf(t, ticket.id))!;
+    expect(deferred.recipients[0]).toMatchObject({ state: 'deferred', smtpCode: 451, reason: 'relay_deferred' });
+    expect(deferred.nextAttemptAt).toBeInstanceOf(Date);
+    expect(await metric(t, 'mailroom_relay_up')).toBe(0);
+    sink.mailFromReply = null;
+    await sink.waitForMails(1, 15_000);
+    const sent = await waitFor(async () => {
+      const d = await deliveryOf(t, ticket.id);
+      return d?.state === 'sent' ? d : undefined;
+    }, 'the delivery to be sent');
+    expect(sent.recipients[0]!.state).toBe('sent');
+    expect(sent.nextAttemptAt).toBeNull();
+    expect((await contactOf(t, 'ana@client.example'))!).toMatchObject({ softBounces: 0, suppressedAt: null });
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.tags).not.toContain('system_email_notification_failure');
+    expect(detail.events.map((e) => e.type)).not.toContain('delivery.failed');
+    expect(detail.participants.find((p) => p.address === 'ana@client.example')!.deliveryState).not.toBe('failed');
+    expect(await metric(t, 'mailroom_relay_up')).toBe(1);
+    // Loud once, then routine.
+    const deferrals = t.logs.events('delivery.deferred').filter((l) => l.deliveryId === sent.id);
+    expect(deferrals.filter((l) => l.level === 40)).toHaveLength(1);
+    expect(deferrals.filter((l) => l.level === 30).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('takes a 5xx for the whole transaction as the relay’s trouble, not the recipient’s', async () => {
+    const { t, sink } = await appWithSink('desk@example.com');
+    sink.mailFromReply = [554, '5.7.1 Relay access denied'];
+    const ticket = await ticketOfInbound(t, await hello(t, 'rosa@client.example'));
+    const deferred = await waitFor(async () => {
+      const d = await deliveryOf(t, ticket.id);
+      return d?.state === 'deferred' ? d : undefined;
+    }, 'the delivery to be deferred');
+    expect(deferred.recipients[0]).toMatchObject({ state: 'deferred', smtpCode: 554, reason: 'relay_refused', hard: false });
+    expect((await contactOf(t, 'rosa@client.example'))!).toMatchObject({ softBounces: 0, suppressedAt: null });
+  });
+
+  it('expires what the relay never takes within the lifetime: a relay failure on the ticket, nobody suppressed', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const { t } = await appWithSink('desk@example.com', { MAILROOM_SMTP_RELAY: `smtp://127.0.0.1:${closed}`, MAILROOM_OUTBOUND_MAX_AGE: '2s' });
+    const ticket = await ticketOfInbound(t, await hello(t, 'luz@client.example'));
+    const expired = await waitFor(async () => {
+      const d = await deliveryOf(t, ticket.id);
+      return d?.state === 'expired' ? d : undefined;
+    }, 'the delivery to expire', 15_000);
+    expect(Date.now() - expired.createdAt.getTime()).toBeGreaterThanOrEqual(2000);
+    expect(expired.attempts).toBeGreaterThanOrEqual(2);
+    expect(expired.recipients[0]).toMatchObject({ state: 'expired', reason: 'relay_unreachable', hard: false });
+    const detail = await ticketDetail(t, ticket.id);
+    expect(detail.ticket.tags).toContain('system_email_notification_failure');
+    expect(detail.events.find((e) => e.type === 'delivery.expired')?.data).toMatchObject({ deliveryId: expired.id, reason: 'relay_unreachable' });
+    expect(String((detail.events.find((e) => e.type === 'delivery.expired')!.data as { text: string }).text)).toContain('gave up after 2 seconds in the queue');
+    expect(detail.participants.find((p) => p.address === 'luz@client.example')!.deliveryState).toBeNull();
+    expect((await contactOf(t, 'luz@client.example'))!).toMatchObject({ softBounces: 0, suppressedAt: null });
+    expect(t.logs.events('delivery.expired')).toHaveLength(1);
+
+    const failures = JSON.parse((await cli(t, 'failures', '--format', 'json')).text) as { failures: Array<Record<string, unknown>> };
+    expect(failures.failures).toEqual([
+      expect.objectContaining({ recipient: 'luz@client.example', state: 'expired', hardOrSoft: 'relay', reason: 'relay_unreachable', subject: 'Hello', requester: 'luz@client.example' }),
+    ]);
+    const listed = JSON.parse((await cli(t, 'outbound', 'list', '--state', 'expired', '--json')).text) as { deliveries: Array<Record<string, unknown>> };
+    expect(listed.deliveries.map((d) => d.id)).toEqual([expired.id]);
+    expect(await metric(t, 'mailroom_relay_up')).toBe(0);
+    expect(await metric(t, 'mailroom_outbound_recipients_total{result="expired"}')).toBe(1);
+  });
+
+  it('sends deferred mail now on `outbound retry`, without waiting for its next attempt', async () => {
+    const { t, sink } = await appWithSink('desk@example.com', { MAILROOM_OUTBOUND_RETRY_MIN: '1h', MAILROOM_OUTBOUND_RETRY_MAX: '1h' });
+    sink.mailFromReply = [421, '4.3.2 Service shutting down'];
+    const ticket = await ticketOfInbound(t, await hello(t, 'eva@client.example'));
+    const deferred = await waitFor(async () => {
+      const d = await deliveryOf(t, ticket.id);
+      return d?.state === 'deferred' ? d : undefined;
+    }, 'the delivery to be deferred');
+    expect(deferred.nextAttemptAt!.getTime() - Date.now()).toBeGreaterThan(30 * 60_000);
+    const listed = JSON.parse((await cli(t, 'outbound', 'list', '--state', 'deferred', '--json')).text) as { deliveries: Array<{ id: number; recipients: Array<{ state: string }> }> };
+    expect(listed.deliveries).toEqual([expect.objectContaining({ id: deferred.id, recipients: [expect.objectContaining({ state: 'deferred' })] })]);
+    sink.mailFromReply = null;
+    const retried = await cli(t, 'outbound', 'retry', '--all-deferred', '--json');
+    expect(retried.code, retried.errors).toBe(0);
+    expect(JSON.parse(retried.text)).toEqual({ retried: [deferred.id], notDeferred: [], queued: true });
+    await sink.waitForMails(1);
+    await waitFor(async () => ((await deliveryOf(t, ticket.id))?.state === 'sent' ? true : undefined), 'the delivery to be sent');
+    const again = await cli(t, 'outbound', 'retry', String(deferred.id));
+    expect(again.code).not.toBe(0);
+    expect(again.errors).toContain(`not deferred (nothing to retry): ${deferred.id}`);
   });
 });

@@ -110,14 +110,15 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('failures')
-    .description('recipients mailroom could not deliver to, with the SMTP code and reason')
+    .description('recipients mailroom could not deliver to (refused, bounced, or expired in the queue), with the SMTP code and reason')
     .option('--since <date>', 'from this date or date-time (ISO 8601, UTC when no offset)')
     .option('--until <date>', 'before this date or date-time')
     .option('--ticket <number>', 'only this ticket')
     .option('--reason <reason>', 'only this reason, e.g. userunknown')
     .option('--limit <n>', 'at most this many', '10000')
     .option('--format <format>', 'csv or json', 'csv')
-    .action(async (options: { since?: string; until?: string; ticket?: string; reason?: string; limit: string; format: string }) => {
+    .option('--bom', 'start the CSV with a byte-order mark, for spreadsheets')
+    .action(async (options: { since?: string; until?: string; ticket?: string; reason?: string; limit: string; format: string; bom?: boolean }) => {
       if (options.format !== 'csv' && options.format !== 'json') throw new AppError('USAGE', '--format takes csv or json');
       const since = parseDateFilter(options.since);
       const until = parseDateFilter(options.until);
@@ -130,7 +131,7 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
       if (options.format === 'json') printJson(ctx, failuresJson(rows));
       else {
         for (let i = 0; i < rows.length || i === 0; i += 1000) {
-          const csv = failuresCsv(rows.slice(i, i + 1000));
+          const csv = failuresCsv(rows.slice(i, i + 1000), { bom: i === 0 && options.bom === true });
           ctx.io.out(i === 0 ? csv : csv.slice(csv.indexOf('\r\n') + 2));
           progress.tick(Math.min(rows.length, i + 1000));
         }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatProblem, loadRuleSet, type RuleProblem } from '../../../rules/load.js';
 import { readFile } from 'node:fs/promises';
-import { redactConfig } from '../../config.js';
+import { redactConfig, startProblems } from '../../config.js';
 import { printJson, type CliContext } from '../context.js';
 
 export function registerConfigCommands(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -11,7 +11,7 @@ export function registerConfigCommands(program: Command, ctx: CliContext, setExi
     .description('validate the environment and the rules file; print the resolved config (secrets hidden)')
     .option('--json', 'machine-readable output (see README)')
     .action(async (options: { json?: boolean }) => {
-      const envProblems = ctx.configProblems;
+      const envProblems = [...ctx.configProblems, ...(ctx.config ? startProblems(ctx.config) : [])];
       let ruleProblems: RuleProblem[] = [];
       let mailboxes: string[] = [];
       if (ctx.config) {

@@ -1,0 +1,2 @@
+ALTER TABLE "deliveries" ADD COLUMN "next_attempt_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "deliveries_next_attempt_idx" ON "deliveries" USING btree ("next_attempt_at") WHERE state = 'deferred';
