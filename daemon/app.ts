@@ -24,6 +24,7 @@ import { countSuspended } from '../db/suspended.js';
 import { createMetrics } from './metrics.js';
 import { createAgentReply } from './tickets/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
+import { resendDelivery } from './tickets/resend-delivery.js';
 import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
 import { watchFile } from './watch-file.js';
 import { createRulesStore, type RulesStore } from './rules-store.js';
@@ -210,6 +211,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
               return result;
             },
             failures: (filter) => listFailures(db, filter),
+            resend: async (deliveryId, input) => {
+              const ruleSet = currentRules();
+              const result = await db.transaction((tx) => resendDelivery(tx, { ruleSet, secret }, deliveryId, { ...input, by: 'api' }));
+              enqueueDelivery(result.deliveryId);
+              return result;
+            },
           }
         : null,
     });

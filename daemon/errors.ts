@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: 'The database could not be reached or refused the write.',
   NOT_FOUND: 'The ticket or spool row named on the command line does not exist.',
   USAGE: 'The command line is incomplete or contradictory.',
+  REPLAY_FAILED: 'A spool row named to `inbound replay` is in a state that cannot be replayed (suspended, still arriving, being processed), or with `--wait` a replayed row ended failed or did not finish in time.',
+  RESEND_REFUSED: 'A delivery cannot be sent again as asked: the reason says why (invalid or suppressed address, still being sent, nothing failed).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -71,3 +71,21 @@ export function canonicalDomain(address: string): string {
   const canonical = canonicalAddress(address);
   return canonical.slice(canonical.lastIndexOf('@') + 1);
 }
+
+/**
+ * Why `address` is not one mail can be sent to, or null when it is: a dot-atom local part (no
+ * quotes, spaces or angle brackets), a domain of letters, digits and hyphens with a dot, RFC 5321
+ * lengths (64 for the local part, 254 in all). Typed by an agent correcting an address, so it is
+ * strict: what it refuses, no relay would take either.
+ */
+export function addressProblem(address: string): string | null {
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at === address.length - 1) return 'not an address (local@domain)';
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (address.length > 254) return 'longer than 254 characters';
+  if (local.length > 64) return 'local part longer than 64 characters';
+  if (!/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local)) return `"${local}" is not a valid local part`;
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(domain)) return `"${domain}" is not a domain name`;
+  return null;
+}

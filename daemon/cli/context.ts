@@ -5,6 +5,11 @@ import type { Config } from '../config.js';
 /** Where a command writes: the terminal, or the HTTP response of a forwarded command. */
 export interface CliIO {
   out(text: string): void;
+  /**
+   * Writes bytes as they are (a stored mail in its own encoding, which text would alter).
+   * Absent on an IO that only collects text; commands that print bytes then refuse.
+   */
+  outBytes?(bytes: Buffer): void;
   err(text: string): void;
   /** Progress and colour only on a terminal. */
   isTTY: boolean;
@@ -37,7 +42,7 @@ export interface CliContext {
 }
 
 /** Commands that need the database; in embedded mode they run inside the daemon if it is up. */
-export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'suspended', 'outbound', 'bounces', 'suppressions', 'failures']);
+export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'suspended', 'outbound', 'deliveries', 'contacts', 'bounces', 'suppressions', 'failures']);
 
 /** What one forwarded command may carry in files; the daemon refuses a larger request. */
 export const MAX_FORWARDED_FILE_BYTES = 48 * 1024 * 1024;

@@ -4,6 +4,7 @@ import { registerDeliveryCommands } from './commands/bounces.js';
 import { registerConfigCommands } from './commands/config-check.js';
 import { registerInboundCommands } from './commands/inbound.js';
 import { registerParseCommand } from './commands/parse.js';
+import { registerDeliveryFixCommands } from './commands/deliveries.js';
 import { registerOutboundCommands } from './commands/outbound.js';
 import { registerRulesCommands } from './commands/rules.js';
 import { registerSuspendedCommands } from './commands/suspended.js';
@@ -58,6 +59,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   registerInboundCommands(program, ctx);
   registerSuspendedCommands(program, ctx);
   registerOutboundCommands(program, ctx);
+  registerDeliveryFixCommands(program, ctx);
   registerParseCommand(program, ctx, setExit);
   registerRulesCommands(program, ctx, setExit);
 

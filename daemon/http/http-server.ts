@@ -19,7 +19,14 @@ export interface AgentApi {
   token: string;
   reply(ticketNumber: number, input: { body: string; cc: string[]; status?: TicketStatus }): Promise<{ ticketNumber: number; deliveryId: number; messageId: string; status: string }>;
   failures(filter: FailureFilter): Promise<FailureRow[]>;
+  resend(deliveryId: number, input: { to?: string; unsuppress: boolean; reason?: string }): Promise<{ deliveryId: number; ticketNumber: number; to: string[]; unsuppressed: string[] }>;
 }
+
+const resendSchema = z.strictObject({
+  to: z.string().trim().min(3).max(254).optional(),
+  unsuppress: z.boolean().default(false),
+  reason: z.string().trim().max(2000).optional(),
+});
 
 const replySchema = z.strictObject({
   body: z.string().trim().min(1, 'the reply body is empty').max(1_000_000),
@@ -46,6 +53,8 @@ export interface HttpServer {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Bytes per `outBytes` frame of a forwarded command: 1 MiB of base64 a line. */
+const FORWARDED_BYTES_PER_FRAME = 768 * 1024;
 
 /** Health, readiness and the local CLI endpoint. */
 export function createHttpServer(deps: HttpDeps): HttpServer {
@@ -81,7 +90,24 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     if (!api) return sendJson(res, 404, { error: 'the API is off: set MAILROOM_API_TOKEN' });
     if (!isAuthorized(req.headers.authorization, api.token)) return sendJson(res, 401, { error: 'unauthorized' });
     const reply = /^\/api\/tickets\/(\d{1,12})\/replies$/.exec(url.pathname);
+    const resend = /^\/api\/deliveries\/(\d{1,12})\/resend$/.exec(url.pathname);
     try {
+      if (req.method === 'POST' && resend) {
+        const body = await readBody(req, MAX_BODY_BYTES);
+        if (body === null) return sendJson(res, 413, { error: 'body too large' });
+        let json: unknown;
+        try {
+          json = body.trim() === '' ? {} : JSON.parse(body);
+        } catch {
+          return sendJson(res, 400, { error: 'body must be JSON: {"to": "corrected@address", "unsuppress": false, "reason": "..."} (all optional)' });
+        }
+        const input = resendSchema.safeParse(json);
+        if (!input.success) {
+          return sendJson(res, 400, { error: 'invalid resend', problems: input.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+        }
+        const result = await api.resend(Number(resend[1]), input.data);
+        return sendJson(res, 201, { deliveryId: result.deliveryId, ticket: result.ticketNumber, to: result.to, unsuppressed: result.unsuppressed });
+      }
       if (req.method === 'POST' && reply) {
         const body = await readBody(req, 2 * 1024 * 1024);
         if (body === null) return sendJson(res, 413, { error: 'body too large' });
@@ -117,6 +143,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       }
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return sendJson(res, 404, { error: err.message });
+      if (err instanceof AppError && err.code === 'RESEND_REFUSED') return sendJson(res, 422, { error: err.message });
       deps.logger.error({ event: 'http.api_failed', err, path: url.pathname }, 'API request failed');
       return sendJson(res, 503, { error: 'could not complete the request; try again' });
     }
@@ -149,9 +176,15 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     }
     const sent = new Map(Object.entries(files as Record<string, string>).map(([path, base64]) => [path, Buffer.from(base64, 'base64')]));
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    // NDJSON frames: {"out": text} | {"err": text} | {"exit": code}
+    // NDJSON frames: {"out": text} | {"outBytes": base64} | {"err": text} | {"exit": code}
     const io: CliIO = {
       out: (text) => res.write(`${JSON.stringify({ out: text })}\n`),
+      // Base64, since JSON text cannot carry 8-bit mail; in pieces, so no frame is a 30 MB line.
+      outBytes: (bytes) => {
+        for (let at = 0; at < bytes.length; at += FORWARDED_BYTES_PER_FRAME) {
+          res.write(`${JSON.stringify({ outBytes: bytes.subarray(at, at + FORWARDED_BYTES_PER_FRAME).toString('base64') })}\n`);
+        }
+      },
       err: (text) => res.write(`${JSON.stringify({ err: text })}\n`),
       isTTY: tty,
     };

@@ -26,7 +26,7 @@ beforeAll(async () => {
     dbName = `mailroom_cli_${randomBytes(5).toString('hex')}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${dbName} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
-    Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET });
+    Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: 'outbox' });
   }
 });
 afterAll(async () => {
