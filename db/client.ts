@@ -79,9 +79,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const dir = options.pgliteDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   // Imported here so that a daemon on PostgreSQL never loads PGlite's WASM module (~30 MB RSS).
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { openPglite } = await import('./pglite.js');
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
-  const client = await PGlite.create(dir);
+  const client = await openPglite(dir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
