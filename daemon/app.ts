@@ -5,8 +5,10 @@ import type { CliContext, CliIO } from './cli/context.js';
 import { runCli } from './cli/program.js';
 import { hidePassword, startProblems, type Config } from './config.js';
 import { claimDataDir, loadOrCreateSecret, pgliteDir, publishDaemonInfo } from './data-dir.js';
-import { withDeadline } from './deadline.js';
+import { PROBE_DEADLINE_MS, withDeadline } from './deadline.js';
 import { AppError } from './errors.js';
+import { listenProblem } from './listen-check.js';
+import { checkTlsFiles } from './tls-files.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
@@ -15,13 +17,13 @@ import { trustedSpfResult } from '../parsers/authentication-results.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { createAddressRanges } from './smtp/address-ranges.js';
 import { relayedClient } from '../parsers/received.js';
-import { createBullmqQueue } from './queue/bullmq-queue.js';
+import { createBullmqQueue, createRedisOutageLog } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
 import { listFailures } from '../db/bounces.js';
-import { oldestUnprocessedAt } from '../db/inbound.js';
-import { countSuspended } from '../db/suspended.js';
+import { createFailureStreak } from './failure-streak.js';
 import { createMetrics } from './metrics.js';
+import { createMetricsScrape } from './metrics-scrape.js';
 import { createAgentReply } from './tickets/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
 import { resendDelivery } from './tickets/resend-delivery.js';
@@ -30,9 +32,6 @@ import { watchFile } from './watch-file.js';
 import { createRulesStore, type RulesStore } from './rules-store.js';
 import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
 import { createSweeper, type Sweeper } from './sweeper.js';
-
-/** How long /readyz waits for each dependency's answer. */
-const READINESS_PROBE_MS = 2_000;
 
 export interface AppDeps {
   logger?: Logger;
@@ -89,8 +88,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     const probe = async (fn: () => Promise<void>): Promise<{ ok: boolean; error?: string }> => {
       try {
         // a probe that hangs is an answer too: a wedged dependency must not hang /readyz
-        await withDeadline(fn(), READINESS_PROBE_MS, () => {
-          throw new Error(`no answer within ${READINESS_PROBE_MS} ms`);
+        await withDeadline(fn(), PROBE_DEADLINE_MS, () => {
+          throw new Error(`no answer within ${PROBE_DEADLINE_MS} ms`);
         });
         return { ok: true };
       } catch (err) {
@@ -106,15 +105,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     ]);
     const checks: Readiness['checks'] = { database: databaseCheck, queue: queueCheck };
     if (smtp) checks.intake = smtp.health();
-    const problems = rules?.lastProblems() ?? [];
-    checks.rules = problems.length === 0 ? { ok: true } : { ok: false, error: problems.map((p) => `${p.file}:${p.line ?? '?'}: ${p.path} ${p.message}`).join('; ') };
+    // The last good rules serve after a rejected edit: that is news for the logs and metrics, not
+    // a reason to take every instance out of the load balancer at once.
+    if (rules) {
+      const reload = rules.lastReload();
+      checks.rules = { ok: true, lastReload: { ok: reload.ok, at: reload.at.toISOString(), ...(reload.error === null ? {} : { error: reload.error }) } };
+    }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
   async function start(): Promise<RunningApp> {
     const log = logger.child({ component: 'app' });
-    const problems = startProblems(config);
-    if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('; '));
+    // A missing TLS file is found here, before the database, rather than by the SMTP server last.
+    const problems = [...startProblems(config), ...(await checkTlsFiles(config.smtp.tls))];
+    if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('\n'));
     rules = await createRulesStore(config.rulesFile, logger.child({ component: 'rules' }));
     const embedded = config.databaseUrl === null;
     if (embedded && !deps.pgliteDir?.startsWith('memory://')) releaseDataDir = claimDataDir(config.dataDir, null);
@@ -129,18 +133,29 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     }
     const db = database.db;
 
+    // Both queues use the same Redis: one outage, logged once.
+    const redisOutage = createRedisOutageLog(logger.child({ component: 'queue' }));
     const makeQueue = (spec: QueueSpec, maxAttempts: number): JobQueue =>
       config.redisUrl
-        ? createBullmqQueue(logger.child({ component: 'queue', queue: spec.name }), { redisUrl: config.redisUrl, spec, prefix: deps.queuePrefix, maxAttempts })
+        ? createBullmqQueue(logger.child({ component: 'queue', queue: spec.name }), { redisUrl: config.redisUrl, spec, prefix: deps.queuePrefix, maxAttempts, outage: redisOutage })
         : createInProcessQueue(logger.child({ component: 'queue', queue: spec.name }), spec, maxAttempts);
     queue = makeQueue(QUEUES.inbound, config.worker.maxAttempts);
     // Deferrals are scheduled on the delivery row (next_attempt_at); the queue retries only crashes.
     outboundQueue = makeQueue(QUEUES.outbound, config.worker.maxAttempts);
     const currentRules = () => need(rules, 'rules').current();
+    // While the queue is down every mail's enqueue fails: the first is logged, the rest counted.
+    const enqueueFailures = createFailureStreak(log, {
+      started: { event: 'queue.enqueue_failed', msg: 'enqueue failed; the sweeper will pick the row up' },
+      repeated: { event: 'queue.enqueue_failed_again', msg: 'enqueue failed again; the sweeper will pick the row up' },
+      ended: { event: 'queue.enqueue_recovered', msg: 'enqueues go through again' },
+    });
     const enqueueDelivery = (id: number): void => {
       need(outboundQueue, 'outbound queue')
         .enqueue(id)
-        .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', deliveryId: id, err }, 'enqueue failed; the sweeper will pick the delivery up'));
+        .then(
+          () => enqueueFailures.succeed(),
+          (err: unknown) => enqueueFailures.fail(err, { deliveryId: id }),
+        );
     };
     const dns = createDnsResolver(config.dnsServers);
     const fromTrustedRelay = createAddressRanges(config.smtp.trustedRelays);
@@ -191,14 +206,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       port: config.http.port,
       logger: logger.child({ component: 'http' }),
       readiness,
-      metrics: async () => {
-        metrics.queueDepth.labels(QUEUES.inbound.name).set(await need(queue, 'queue').depth());
-        metrics.queueDepth.labels(QUEUES.outbound.name).set(await need(outboundQueue, 'outbound queue').depth());
-        metrics.suspendedNow.set(await countSuspended(db));
-        const oldest = await oldestUnprocessedAt(db);
-        metrics.oldestUnprocessed.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
-        return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-      },
+      metrics: createMetricsScrape({
+        metrics,
+        db,
+        queues: [
+          { name: QUEUES.inbound.name, queue },
+          { name: QUEUES.outbound.name, queue: outboundQueue },
+        ],
+        rules,
+      }),
       runCli: embedded ? runCommand : null,
       cliToken,
       api: config.apiToken
@@ -220,16 +236,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           }
         : null,
     });
-    const httpPort = await http.listen();
+    const httpPort = await http.listen().catch(listenFailed('MAILROOM_HTTP_PORT', config.http));
     if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });
 
     const enqueue = (id: number): void => {
       need(queue, 'queue')
         .enqueue(id)
-        .catch((err: unknown) => log.warn({ event: 'queue.enqueue_failed', inboundId: id, err }, 'enqueue failed; the sweeper will pick the row up'));
+        .then(
+          () => enqueueFailures.succeed(),
+          (err: unknown) => enqueueFailures.fail(err, { inboundId: id }),
+        );
     };
     smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue, metrics });
-    const smtpPort = await smtp.listen();
+    const smtpPort = await smtp.listen().catch(listenFailed('MAILROOM_SMTP_PORT', config.smtp));
     log.info(
       {
         event: 'app.started',
@@ -277,8 +296,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     await http?.close();
     stopWatching?.();
     sweeper?.stop();
-    await queue?.close();
-    await outboundQueue?.close();
+    // Each close is bounded (a queue on an unreachable Redis gives up waiting); together, not one after the other.
+    await Promise.all([queue?.close(), outboundQueue?.close()]);
     transport?.close();
     await database?.close();
     releaseDataDir?.();
@@ -311,5 +330,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return need(sweeper, 'sweeper');
     },
     logger,
+  };
+}
+
+/** A listen error as LISTEN_FAILED, worded for the operator: `MAILROOM_SMTP_PORT: port 2525 on 127.0.0.1 is in use`. */
+function listenFailed(variable: string, where: { host: string; port: number }): (err: unknown) => never {
+  return (err) => {
+    throw new AppError('LISTEN_FAILED', `${variable}: ${listenProblem(err, where.host, where.port)}`, { cause: err });
   };
 }

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { StructureLimits } from '../parsers/mime-structure.js';
+import { isBlank, resolveSecretFiles, type ReadTextFile } from './secret-files.js';
 import { parseCidr } from './smtp/address-ranges.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/dist\/$/, '');
@@ -28,19 +30,37 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value && value.trim() !== '' ? value.trim() : undefined));
+/**
+ * A URL with one of `schemes`. The problem names the schemes accepted and echoes only the scheme
+ * given: the rest of a database or relay URL may hold a password.
+ */
+const urlWithScheme = (...schemes: string[]) =>
+  optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const expected = `must be a ${schemes.map((scheme) => `${scheme}://`).join(' or ')} URL`;
+    const given = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+    if (given === undefined) ctx.addIssue({ code: 'custom', message: `${expected} (got a value without scheme://)` });
+    else if (!schemes.includes(given)) ctx.addIssue({ code: 'custom', message: `${expected} (got ${given}://…)` });
+    else if (!URL.canParse(value)) ctx.addIssue({ code: 'custom', message: `${expected}; this ${given}:// URL does not parse (a password with @ : / # ? must be percent-encoded)` });
+    else return value;
+    return z.NEVER;
+  });
+/** '' or spaces: unset, so the default applies (`X=` in an env file must not mean 0 or an empty name). */
+const withoutBlanks = (env: unknown): unknown =>
+  env && typeof env === 'object' ? Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value !== 'string' || !isBlank(value))) : env;
 
 /**
  * Every environment variable mailroom reads, with its default. README's configuration table
  * mirrors this schema.
  */
-export const envSchema = z.object({
+export const envSchema = z.preprocess(withoutBlanks, z.object({
   MAILROOM_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_SMTP_PORT: port.default(2525),
   MAILROOM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_HTTP_PORT: port.default(8025),
   MAILROOM_DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  DATABASE_URL: urlWithScheme('postgres', 'postgresql'),
+  REDIS_URL: urlWithScheme('redis', 'rediss'),
   MAILROOM_CONFIG: optionalText,
   MAILROOM_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
   MAILROOM_MAX_MESSAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
@@ -58,7 +78,7 @@ export const envSchema = z.object({
   MAILROOM_DNS_SERVERS: optionalText,
   MAILROOM_MAX_MIME_DEPTH: positiveInt.default(32),
   MAILROOM_SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
-  MAILROOM_SMTP_RELAY: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAILROOM_SMTP_RELAY: urlWithScheme('smtp', 'smtps'),
   MAILROOM_OUTBOUND: optionalText.pipe(z.enum(['relay', 'outbox']).optional()),
   MAILROOM_TLS_KEY: optionalText,
   MAILROOM_TLS_CERT: optionalText,
@@ -72,7 +92,7 @@ export const envSchema = z.object({
   MAILROOM_API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
   MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
   MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}));
 
 export interface Config {
   smtp: {
@@ -137,14 +157,17 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false, problems: string[] };
 
-/** Parses the environment once; lists every bad variable instead of stopping at the first. */
-export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
-    };
+/**
+ * Parses the environment once; lists every bad variable instead of stopping at the first.
+ * `readFile` reads the files `*_FILE` variables name (secret-files.ts).
+ */
+export function parseConfig(env: Record<string, string | undefined>, readFile: ReadTextFile = (file) => readFileSync(file, 'utf8')): ConfigResult {
+  const files = resolveSecretFiles(env, readFile);
+  const parsed = envSchema.safeParse(files.env);
+  if (!parsed.success || files.problems.length > 0) {
+    const named = (variable: string) => (files.fromFile.has(variable) ? `${variable} (from ${variable}_FILE)` : variable);
+    const issues = parsed.success ? [] : parsed.error.issues.map((issue) => `${named(issue.path.join('.')) || 'environment'}: ${issue.message}`);
+    return { ok: false, problems: [...files.problems, ...issues] };
   }
   const e = parsed.data;
   const problems: string[] = [];

@@ -1,3 +1,6 @@
+/** How long a health probe or a metrics read waits for a dependency: a hung one reads as down. */
+export const PROBE_DEADLINE_MS = 2_000;
+
 /**
  * `work`, or what `onTimeout` gives (or throws) once `ms` have passed, whichever comes first. The
  * work itself is not cancelled; a late result is dropped. The timer never keeps the process alive.

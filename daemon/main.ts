@@ -1,13 +1,12 @@
-import { createApp } from './app.js';
-import { isKnownDriverGlitch } from './driver-glitch.js';
-import { createCliForwarder } from './cli/forward.js';
-import { createLocalContext } from './cli/local-context.js';
 import { needsDatabase } from './cli/context.js';
-import { EXIT, runCli } from './cli/program.js';
+import { EXIT } from './cli/exit-codes.js';
 import { parseConfig, type Config } from './config.js';
 import { readDaemonInfo } from './data-dir.js';
 import { AppError } from './errors.js';
-import { createLogger } from './logger.js';
+import { formatStartFailure, startFailureExitCode } from './start-failure.js';
+
+// Everything else is imported where it is used: a command loads only its own code, and only
+// `start` loads the daemon (SMTP, queues, sender checks, metrics).
 
 /** Entry point: config, then either the daemon or one CLI command. No logic of its own. */
 async function main(argv: string[]): Promise<number> {
@@ -24,13 +23,18 @@ async function main(argv: string[]): Promise<number> {
     }
     // The rules file is this terminal's, as it would be for a command run here.
     const forwarded = argv[0] === 'rules' && !argv.some((arg) => arg === '--config' || arg.startsWith('--config=')) ? [...argv, '--config', config.rulesFile] : argv;
-    if (owner) return createCliForwarder(owner).run(forwarded);
+    if (owner) {
+      const { createCliForwarder } = await import('./cli/forward.js');
+      return createCliForwarder(owner).run(forwarded);
+    }
   }
   const io = {
     out: (text: string) => void process.stdout.write(text),
+    outBytes: (bytes: Buffer) => void process.stdout.write(bytes),
     err: (text: string) => void process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY),
   };
+  const [{ createLocalContext }, { runCli }] = await Promise.all([import('./cli/local-context.js'), import('./cli/program.js')]);
   const ctx = createLocalContext({ io, config, configProblems, startDaemon: () => runDaemon(config, configProblems) });
   return runCli(argv, ctx);
 }
@@ -40,18 +44,19 @@ async function runDaemon(config: Config | null, problems: string[]): Promise<num
     process.stderr.write(`mailroom: invalid environment:\n  ${problems.join('\n  ')}\n`);
     return EXIT.CONFIG;
   }
+  const [{ createApp }, { createLogger }, { isKnownDriverGlitch }] = await Promise.all([import('./app.js'), import('./logger.js'), import('./driver-glitch.js')]);
   const logger = createLogger(config.logLevel);
   const app = createApp(config, { logger });
   try {
     await app.start();
   } catch (err) {
-    logger.fatal({ event: 'app.start_failed', err }, 'mailroom could not start');
+    // A person at a terminal reads one line; systemd and docker collect the JSON log line.
+    const onTerminal = Boolean(process.stdout.isTTY) || process.env.MAILROOM_INTERNAL_FORCE_TTY === '1';
+    if (!onTerminal) logger.fatal({ event: 'app.start_failed', code: err instanceof AppError ? err.code : undefined, err }, 'mailroom could not start');
     await app.stop().catch(() => undefined);
     logger.flush();
-    if (err instanceof AppError && err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
-    if (err instanceof AppError && err.code === 'DATA_DIR_LOCKED') return EXIT.LOCKED;
-    if (err instanceof AppError && err.code === 'STORAGE_UNAVAILABLE') return EXIT.STORAGE;
-    return EXIT.FAILURE;
+    if (onTerminal) process.stderr.write(formatStartFailure(err));
+    return startFailureExitCode(err);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -4,10 +4,19 @@ import type { RuleSet } from '../rules/schema.js';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
+/** How the last load of the rules file went (the first is the one at start-up, always accepted). */
+export interface RulesReload {
+  ok: boolean;
+  at: Date;
+  /** Why the file was rejected, every problem as `file:line: path message`; null when accepted. */
+  error: string | null;
+}
+
 export interface RulesStore {
   current(): RuleSet;
   /** Problems of the last reload that was rejected; empty when the file in force is the file on disk. */
   lastProblems(): RuleProblem[];
+  lastReload(): RulesReload;
   /** Re-reads the file; a broken edit is rejected and the last good rules stay in force. */
   reload(): Promise<boolean>;
 }
@@ -28,24 +37,33 @@ export async function readRulesFile(file: string): Promise<RuleSet> {
 export async function createRulesStore(file: string, logger: Logger): Promise<RulesStore> {
   let ruleSet = await readRulesFile(file);
   let problems: RuleProblem[] = [];
+  let loadedAt = new Date();
   return {
     current: () => ruleSet,
     lastProblems: () => problems,
+    lastReload: () => ({
+      ok: problems.length === 0,
+      at: loadedAt,
+      error: problems.length === 0 ? null : problems.map((p) => `${p.file}:${p.line ?? '?'}: ${p.path} ${p.message}`).join('; '),
+    }),
     async reload() {
       try {
         const text = await readFile(file, 'utf8');
         const result = loadRuleSet(text, file);
         if (!result.ok) {
           problems = result.problems;
+          loadedAt = new Date();
           logger.error({ event: 'rules.rejected', file, problems: result.problems }, 'rules file rejected; keeping the last good rules');
           return false;
         }
         ruleSet = result.ruleSet;
         problems = [];
+        loadedAt = new Date();
         logger.info({ event: 'rules.loaded', file, mailboxes: ruleSet.mailboxes.length }, 'rules reloaded');
         return true;
       } catch (err) {
         problems = [{ file, line: null, column: null, path: '', message: (err as Error).message }];
+        loadedAt = new Date();
         logger.error({ event: 'rules.rejected', file, err }, 'rules file unreadable; keeping the last good rules');
         return false;
       }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js';
 import { findUnsentDeliveries } from '../db/deliveries.js';
 import { deleteAbandonedInbound, findUnfinishedInbound } from '../db/inbound.js';
+import { createFailureStreak } from './failure-streak.js';
 import type { Logger } from './logger.js';
 import type { JobQueue } from './queue/job-queue.js';
 
@@ -68,11 +69,21 @@ export function createSweeper(db: Db, queues: { inbound: JobQueue; outbound: Job
     return running;
   };
 
+  // While the database or Redis is down every pass fails the same way: logged once, then counted.
+  const failures = createFailureStreak(logger, {
+    started: { event: 'sweeper.failed', msg: 'sweeper pass failed; will try again' },
+    repeated: { event: 'sweeper.failed_again', msg: 'sweeper pass failed again' },
+    ended: { event: 'sweeper.recovered', msg: 'sweeper passes work again' },
+  });
+
   return {
     sweep,
     start() {
       timer = setInterval(() => {
-        sweep().catch((err: unknown) => logger.warn({ event: 'sweeper.failed', err }, 'sweeper pass failed; will try again'));
+        sweep().then(
+          () => failures.succeed(),
+          (err: unknown) => failures.fail(err),
+        );
       }, options.intervalMs);
       timer.unref();
     },

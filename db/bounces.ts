@@ -5,9 +5,16 @@ import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, 
 
 export type BounceRow = typeof bounces.$inferSelect;
 
+/** Stores a report; 0 when its spool row already has one (one report per spool row). */
 export async function insertBounce(db: Db, values: typeof bounces.$inferInsert): Promise<number> {
   const [row] = await db.insert(bounces).values(values).onConflictDoNothing().returning({ id: bounces.id });
   return row?.id ?? 0;
+}
+
+/** The report already recorded for a spool row (a replay must not record it twice). */
+export async function findBounceOfInbound(db: Db, inboundId: number): Promise<BounceRow | null> {
+  const [row] = await db.select().from(bounces).where(eq(bounces.inboundId, inboundId));
+  return row ?? null;
 }
 
 export async function listBounces(db: Db, filter: { unmatched: boolean; limit: number }) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
+import { boundConnectAttempts, type SocketTarget } from './connect-attempts.js';
 import { attachCopyConnections, createCopyConnections } from './copy-connections.js';
 import * as schema from './schema.js';
 
@@ -47,8 +48,7 @@ function connectionOptions(applicationName: string) {
     // connection the server ends during it is an unhandled rejection, fatal to the daemon.
     // drizzle parses array columns from their text form itself.
     fetch_types: false,
-    // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
-    ...({ socket: connectWithoutNagle } as object),
+    ...postgresSocket(),
   };
 }
 
@@ -94,13 +94,22 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 /**
+ * The `socket` option of every PostgreSQL client: sockets without Nagle, and a bound on the
+ * connections a server accepts and closes unanswered (connect-attempts.ts). One per client.
+ */
+export function postgresSocket(): object {
+  // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
+  return { socket: boundConnectAttempts(connectWithoutNagle) };
+}
+
+/**
  * The pool's sockets with TCP_NODELAY. A binary COPY (db/binary-copy.ts) ends with a small
  * CopyDone right after its data; with Nagle's algorithm that write waits for the server's delayed
  * ACK (40 ms on Linux) and every spool write would take that long. postgres.js starts the
  * connection on the socket it is given, so this only opens it (the URL's first host, or its
  * Unix socket folder).
  */
-function connectWithoutNagle(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+function connectWithoutNagle(options: SocketTarget): net.Socket {
   const socket = options.path ? net.connect(options.path) : net.connect({ host: options.host[0]!, port: options.port[0]! });
   socket.setNoDelay(true);
   return socket;

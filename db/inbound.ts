@@ -2,7 +2,7 @@ import type { SenderAuth } from '../rules/sender-policy.js';
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { copyOutBytea, copyRows, copyRunnerOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
-import { inboundChunks, inboundMessages, type InboundState } from './schema.js';
+import { inboundChunks, inboundMessages, tickets, type InboundState } from './schema.js';
 
 /** What the SMTP session knew about a message when it arrived. */
 export interface Envelope {
@@ -226,6 +226,53 @@ export async function getInbound(db: Db, inboundId: number): Promise<InboundSumm
   return row ?? null;
 }
 
+/** A row's stored bytes, exactly as received; null when there is no such row. */
+export async function findInboundRaw(db: Db, inboundId: number): Promise<Buffer | null> {
+  const [row] = await db
+    .select({ id: inboundMessages.id, raw: inboundMessages.raw, sizeBytes: inboundMessages.sizeBytes, chunkCount: inboundMessages.chunkCount })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, inboundId));
+  return row ? loadInboundRaw(db, row) : null;
+}
+
+/** Where a spool row stands: its state, and how processing ended once it has. */
+export interface InboundStanding {
+  id: number;
+  state: InboundState;
+  reason: string | null;
+  error: string | null;
+  ticketId: number | null;
+  ticketNumber: number | null;
+}
+
+/** Ids per query: a statement has at most 65,535 parameters, and `replay --failed` may name more rows. */
+const STANDINGS_PER_QUERY = 5000;
+
+/** The standing of each of `ids` that exists, in the order of `ids`. */
+export async function findInboundStandings(db: Db, ids: number[]): Promise<InboundStanding[]> {
+  const found: InboundStanding[] = [];
+  for (let i = 0; i < ids.length; i += STANDINGS_PER_QUERY) {
+    const rows = await db
+      .select({
+        id: inboundMessages.id,
+        state: inboundMessages.state,
+        reason: inboundMessages.stateReason,
+        error: inboundMessages.lastError,
+        ticketId: inboundMessages.ticketId,
+        ticketNumber: tickets.number,
+      })
+      .from(inboundMessages)
+      .leftJoin(tickets, eq(tickets.id, inboundMessages.ticketId))
+      .where(inArray(inboundMessages.id, ids.slice(i, i + STANDINGS_PER_QUERY)));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const id of ids.slice(i, i + STANDINGS_PER_QUERY)) {
+      const row = byId.get(id);
+      if (row) found.push(row);
+    }
+  }
+  return found;
+}
+
 export async function listInbound(db: Db, filter: { state?: InboundState; limit: number }): Promise<InboundSummary[]> {
   return db
     .select(summaryColumns)
@@ -294,4 +341,10 @@ export async function oldestUnprocessedAt(db: Db): Promise<Date | null> {
     .where(inArray(inboundMessages.state, ['received', 'processing']));
   const at = row?.at ?? null;
   return at === null ? null : new Date(at);
+}
+
+/** How many spool rows are in `state` (e.g. failed rows waiting for a replay). */
+export async function countInboundInState(db: Db, state: InboundState): Promise<number> {
+  const [row] = await db.select({ n: sql<string | number>`count(*)` }).from(inboundMessages).where(eq(inboundMessages.state, state));
+  return Number(row?.n ?? 0);
 }

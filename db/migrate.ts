@@ -3,7 +3,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import type { Database } from './client.js';
+import { postgresSocket, type Database } from './client.js';
 
 const MIGRATION_LOCK_KEY = 7_242_113_001;
 
@@ -16,7 +16,8 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
 export async function migrateDatabase(database: Database, url?: string): Promise<void> {
   if (database.kind === 'postgres') {
     if (!url) throw new Error('migrateDatabase needs the DATABASE_URL for PostgreSQL');
-    const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    // Bounded like the pool: a server that accepts and never answers fails the start in 5 s.
+    const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, ...postgresSocket() });
     try {
       // Several daemons may start at once against one database: one migrates, the others wait.
       await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, arrayContains, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
@@ -163,7 +163,11 @@ export interface TicketListItem {
   updatedAt: Date;
 }
 
-export async function listTickets(db: Db, filter: { status?: TicketStatus; limit: number }): Promise<TicketListItem[]> {
+/**
+ * Newest first. `tag`: tickets carrying it; `requester`: tickets whose requester is that mailbox
+ * (compared canonically, so `Ana+shop@Cliente.es` finds `ana@cliente.es`'s tickets).
+ */
+export async function listTickets(db: Db, filter: { status?: TicketStatus; tag?: string; requester?: string; limit: number }): Promise<TicketListItem[]> {
   const rows = await db
     .select({
       number: tickets.number,
@@ -179,7 +183,13 @@ export async function listTickets(db: Db, filter: { status?: TicketStatus; limit
     })
     .from(tickets)
     .innerJoin(contacts, eq(contacts.id, tickets.requesterId))
-    .where(filter.status ? eq(tickets.status, filter.status) : undefined)
+    .where(
+      and(
+        filter.status ? eq(tickets.status, filter.status) : undefined,
+        filter.tag !== undefined ? arrayContains(tickets.tags, [filter.tag]) : undefined,
+        filter.requester !== undefined ? eq(contacts.canonicalAddress, canonicalAddress(filter.requester)) : undefined,
+      ),
+    )
     .orderBy(desc(tickets.number))
     .limit(filter.limit);
   return rows;

@@ -13,6 +13,11 @@ export interface CliIO {
   err(text: string): void;
   /** Progress and colour only on a terminal. */
   isTTY: boolean;
+  /**
+   * The terminal's time zone (an IANA name) for times in text output; absent: this process's,
+   * which follows TZ. A forwarded command carries the terminal's, not the daemon's.
+   */
+  timeZone?: string;
 }
 
 /** What commands get instead of reaching for process state themselves. */
@@ -68,6 +73,47 @@ export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+function timeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let format = timeFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions = {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    };
+    try {
+      format = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
+    } catch (err) {
+      // A zone this process's ICU does not know (sent by a forwarding terminal): its own zone,
+      // with the offset shown, still reads right; refusing to print the table would not help.
+      if (!(err instanceof RangeError)) throw err;
+      format = new Intl.DateTimeFormat('en-US', options);
+    }
+    timeFormats.set(key, format);
+  }
+  return format;
+}
+
+/**
+ * A time as text output shows it: ISO 8601 to the second with the terminal's offset,
+ * `2026-12-04 17:05:03+01:00`. `--json` keeps UTC (`toISOString()`), which scripts compare.
+ */
+export function formatTime(date: Date, io: CliIO): string {
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const { type, value } of timeFormat(io.timeZone).formatToParts(date)) part[type] = value;
+  // longOffset names the offset `GMT+01:00`, and UTC itself plain `GMT`.
+  const offset = part.timeZoneName === 'GMT' ? '+00:00' : (part.timeZoneName ?? 'GMT+00:00').slice('GMT'.length);
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}${offset}`;
 }
 
 export function truncate(text: string, max: number): string {

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { DaemonInfo } from '../data-dir.js';
 import { MAX_FORWARDED_FILE_BYTES } from './context.js';
-import { EXIT } from './program.js';
+import { EXIT } from './exit-codes.js';
 
 /** Sends a command line to the daemon that owns the embedded database and relays its output. */
 export function createCliForwarder(info: DaemonInfo) {
@@ -22,8 +22,9 @@ export function createCliForwarder(info: DaemonInfo) {
         response = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${info.httpPort}/internal/cli`, {
           method: 'POST',
           headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
-          // Progress lines are drawn only when the user's terminal would show them.
-          body: JSON.stringify({ argv, tty: Boolean(process.stderr.isTTY), files }),
+          // Progress lines are drawn only when the user's terminal would show them, and times
+          // in the terminal's zone (TZ here), not the daemon's.
+          body: JSON.stringify({ argv, tty: Boolean(process.stderr.isTTY), files, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
         });
       } catch (err) {
         process.stderr.write(`mailroom: the daemon (pid ${info.pid}) owns the database but did not answer: ${(err as Error).message}\n`);
@@ -40,9 +41,10 @@ export function createCliForwarder(info: DaemonInfo) {
         buffered += decoder.decode(chunk, { stream: true });
         let newline: number;
         while ((newline = buffered.indexOf('\n')) !== -1) {
-          const frame = JSON.parse(buffered.slice(0, newline)) as { out?: string; err?: string; exit?: number };
+          const frame = JSON.parse(buffered.slice(0, newline)) as { out?: string; outBytes?: string; err?: string; exit?: number };
           buffered = buffered.slice(newline + 1);
           if (frame.out !== undefined) process.stdout.write(frame.out);
+          if (frame.outBytes !== undefined) process.stdout.write(Buffer.from(frame.outBytes, 'base64'));
           if (frame.err !== undefined) process.stderr.write(frame.err);
           if (frame.exit !== undefined) code = frame.exit;
         }

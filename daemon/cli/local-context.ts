@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { openDatabase } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import type { Database } from '../../db/client.js';
 import type { Config } from '../config.js';
 import { claimDataDir, loadOrCreateSecret, pgliteDir, readDaemonInfo } from '../data-dir.js';
 import { AppError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { createBullmqQueue } from '../queue/bullmq-queue.js';
 import { QUEUES, type QueueSpec } from '../queue/job-queue.js';
-import { readRulesFile } from '../rules-store.js';
 import { requireConfig, type CliContext, type CliIO } from './context.js';
+
+// The database driver, the migrations, BullMQ and the rules loader are imported when a command
+// first asks for them: a command that needs none of them starts without loading them.
 
 /** The context of a command run from a terminal: it opens what it needs and closes it again. */
 export function createLocalContext(options: {
@@ -36,6 +35,7 @@ export function createLocalContext(options: {
       try {
         const database = await openStorage(config);
         try {
+          const { migrateDatabase } = await import('../../db/migrate.js');
           await migrateDatabase(database);
           return await fn(database.db);
         } finally {
@@ -52,7 +52,7 @@ export function createLocalContext(options: {
       const config = requireConfig(ctx);
       return config.secret ?? loadOrCreateSecret(config.dataDir);
     },
-    rules: () => readRulesFile(requireConfig(ctx).rulesFile),
+    rules: async () => (await import('../rules-store.js')).readRulesFile(requireConfig(ctx).rulesFile),
     startDaemon: options.startDaemon,
     async migrate() {
       const config = requireConfig(ctx);
@@ -62,6 +62,7 @@ export function createLocalContext(options: {
       }
       const database = await openStorage(config);
       try {
+        const { migrateDatabase } = await import('../../db/migrate.js');
         await migrateDatabase(database, config.databaseUrl);
         return 'migrations applied';
       } finally {
@@ -72,7 +73,8 @@ export function createLocalContext(options: {
   return ctx;
 }
 
-async function openStorage(config: Config) {
+async function openStorage(config: Config): Promise<Database> {
+  const { openDatabase } = await import('../../db/client.js');
   try {
     const database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: pgliteDir(config.dataDir), poolSize: 2 });
     await database.ping();
@@ -84,6 +86,7 @@ async function openStorage(config: Config) {
 
 /** Hands ids to a BullMQ queue the daemons work (only when REDIS_URL is set). */
 async function enqueueVia(config: Config, spec: QueueSpec, ids: number[]): Promise<void> {
+  const [{ createBullmqQueue }, { createLogger }] = await Promise.all([import('../queue/bullmq-queue.js'), import('../logger.js')]);
   const queue = createBullmqQueue(createLogger('silent'), { redisUrl: config.redisUrl!, spec, maxAttempts: config.worker.maxAttempts });
   try {
     for (const id of ids) await queue.enqueue(id);

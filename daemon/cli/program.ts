@@ -1,28 +1,38 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../errors.js';
-import { registerDeliveryCommands } from './commands/bounces.js';
-import { registerConfigCommands } from './commands/config-check.js';
-import { registerInboundCommands } from './commands/inbound.js';
-import { registerParseCommand } from './commands/parse.js';
-import { registerDeliveryFixCommands } from './commands/deliveries.js';
-import { registerOutboundCommands } from './commands/outbound.js';
-import { registerRulesCommands } from './commands/rules.js';
-import { registerSuspendedCommands } from './commands/suspended.js';
-import { registerTicketCommands } from './commands/tickets.js';
 import type { CliContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { packageVersion } from './version.js';
 
-/** CLI exit codes; README documents them. */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-  /** The environment or the rules file is invalid (sysexits EX_CONFIG). */
-  CONFIG: 78,
-  /** The database could not be opened or migrated (sysexits EX_UNAVAILABLE). */
-  STORAGE: 69,
-  /** The embedded database belongs to another running process (sysexits EX_TEMPFAIL). */
-  LOCKED: 75,
-} as const;
+export { EXIT } from './exit-codes.js';
+
+type RegisterCommands = (program: Command, ctx: CliContext, setExit: (code: number) => void) => void;
+
+/**
+ * The module that defines each top-level command. A command line imports only the modules of the
+ * command it names, so it starts in the time its own code takes to load, not every command's;
+ * help and a mistyped command import them all, to list them. `tickets reply` lives with the
+ * delivery commands and adds itself to `tickets`, so those commands need the tickets module first.
+ */
+const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<RegisterCommands> }> = [
+  { commands: ['config'], load: async () => (await import('./commands/config-check.js')).registerConfigCommands },
+  { commands: ['tickets', 'bounces', 'suppressions', 'failures'], load: async () => (await import('./commands/tickets.js')).registerTicketCommands },
+  { commands: ['tickets', 'bounces', 'suppressions', 'failures'], load: async () => (await import('./commands/bounces.js')).registerDeliveryCommands },
+  { commands: ['inbound'], load: async () => (await import('./commands/inbound.js')).registerInboundCommands },
+  { commands: ['suspended'], load: async () => (await import('./commands/suspended.js')).registerSuspendedCommands },
+  { commands: ['outbound'], load: async () => (await import('./commands/outbound.js')).registerOutboundCommands },
+  { commands: ['deliveries', 'contacts'], load: async () => (await import('./commands/deliveries.js')).registerDeliveryFixCommands },
+  { commands: ['parse'], load: async () => (await import('./commands/parse.js')).registerParseCommand },
+  { commands: ['rules'], load: async () => (await import('./commands/rules.js')).registerRulesCommands },
+];
+
+/** The modules a command line needs: none for --version or a command `program` already has. */
+function modulesFor(argv: string[], program: Command): typeof COMMAND_MODULES {
+  const named = argv[0] === 'help' ? argv[1] : argv[0];
+  if (named === '-V' || named === '--version' || program.commands.some((command) => command.name() === named)) return [];
+  const modules = COMMAND_MODULES.filter((module) => module.commands.includes(named ?? ''));
+  return modules.length > 0 ? modules : COMMAND_MODULES;
+}
 
 /**
  * Runs one command line against a context. The same code runs in the terminal and, for
@@ -35,6 +45,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   };
   const program = new Command('mailroom')
     .description('helpdesk mail daemon: SMTP intake, tickets, rules-driven replies, bounce tracking')
+    .version(packageVersion(), '-V, --version', 'print the version (package.json)')
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: (text) => ctx.io.err(text) })
     .showHelpAfterError(false);
@@ -53,15 +64,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       if (!ctx.migrate) throw new AppError('USAGE', 'migrate is only available from the command line');
       ctx.io.out(`${await ctx.migrate()}\n`);
     });
-  registerConfigCommands(program, ctx, setExit);
-  registerTicketCommands(program, ctx);
-  registerDeliveryCommands(program, ctx);
-  registerInboundCommands(program, ctx);
-  registerSuspendedCommands(program, ctx);
-  registerOutboundCommands(program, ctx);
-  registerDeliveryFixCommands(program, ctx);
-  registerParseCommand(program, ctx, setExit);
-  registerRulesCommands(program, ctx, setExit);
+  for (const register of await Promise.all(modulesFor(argv, program).map((module) => module.load()))) register(program, ctx, setExit);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

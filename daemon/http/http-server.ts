@@ -9,9 +9,16 @@ import { AppError } from '../errors.js';
 import { failuresCsv, failuresJson, parseDateFilter, type FailureRow } from '../reports/failures.js';
 import type { Logger } from '../logger.js';
 
+export interface ReadinessCheck {
+  ok: boolean;
+  error?: string;
+  /** The rules check: how the last load of the file went (a rejected edit leaves `ok` true). */
+  lastReload?: { ok: boolean; at: string; error?: string };
+}
+
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; error?: string }>;
+  checks: Record<string, ReadinessCheck>;
 }
 
 /** The agents' API (bearer MAILROOM_API_TOKEN); the daemon supplies the work. */
@@ -162,10 +169,12 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     let argv: unknown;
     let tty = false;
     let files: unknown;
+    let timeZone: string | undefined;
     try {
-      const parsed = JSON.parse(body) as { argv?: unknown; tty?: unknown; files?: unknown };
+      const parsed = JSON.parse(body) as { argv?: unknown; tty?: unknown; files?: unknown; timeZone?: unknown };
       argv = parsed.argv;
       tty = parsed.tty === true;
+      timeZone = typeof parsed.timeZone === 'string' ? parsed.timeZone : undefined;
       files = parsed.files ?? {};
     } catch {
       return sendJson(res, 400, { error: 'body must be JSON {"argv": [...], "files": {"path": "base64"}}' });
@@ -187,6 +196,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       },
       err: (text) => res.write(`${JSON.stringify({ err: text })}\n`),
       isTTY: tty,
+      timeZone,
     };
     deps.logger.info({ event: 'cli.forwarded', command: argv.slice(0, 2).join(' ') }, 'running CLI command for the local CLI');
     const code = await runCli(argv as string[], io, sent);

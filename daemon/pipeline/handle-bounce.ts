@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { findDeliveryByMessageId, insertBounce, lockDeliveryRecipients } from '../../db/bounces.js';
+import { findBounceOfInbound, findDeliveryByMessageId, insertBounce, lockDeliveryRecipients, type BounceRow } from '../../db/bounces.js';
 import { getDelivery, type DeliveryRow, type RecipientRow } from '../../db/deliveries.js';
 import type { InboundRow } from '../../db/inbound.js';
 import { addTicketEvent } from '../../db/tickets.js';
@@ -66,10 +66,14 @@ export async function handleBounce(
   if (!match.delivery || !report) {
     const unmatched = report ? ('unmatched' in match ? match.unmatched : 'unknown_delivery') : 'unparsed';
     const bounceId = await insertBounce(tx, { ...base, deliveryId: match.delivery?.id ?? null, matchedBy: null, unmatchedReason: unmatched });
+    if (bounceId === 0) return recordedOutcome(tx, row.id);
     return { state: 'processed', reason: `bounce:unmatched:${unmatched}`, ticketId: null, bounceId };
   }
   const { delivery } = match;
   const bounceId = await insertBounce(tx, { ...base, deliveryId: delivery.id, ticketId: delivery.ticketId, matchedBy: match.by, unmatchedReason: null });
+  // A replay of a report already recorded: its failures, events and soft-bounce counts are there
+  // already, and recording them again would count one bounce twice and move the failure's time.
+  if (bounceId === 0) return recordedOutcome(tx, row.id);
 
   const { about } = match;
   if (report.kind === 'complaint') {
@@ -105,4 +109,16 @@ export async function handleBounce(
   // Only a recipient token proves who the report is about; a null sender is easy to claim.
   await recordFailures(tx, ctx, delivery, failures, 'bounce', match.by === 'token');
   return { state: 'processed', reason: `bounce:${match.by}`, ticketId: delivery.ticketId, bounceId };
+}
+
+/** The outcome of the report this spool row recorded the first time, as that processing ended. */
+async function recordedOutcome(tx: Db, inboundId: number): Promise<BounceOutcome> {
+  const recorded = await findBounceOfInbound(tx, inboundId);
+  if (!recorded) throw new Error(`spool row ${inboundId}: its bounce row conflicted but cannot be read`);
+  return { state: 'processed', reason: reasonOf(recorded), ticketId: recorded.ticketId, bounceId: recorded.id };
+}
+
+function reasonOf(bounce: BounceRow): string {
+  if (bounce.matchedBy === null) return `bounce:unmatched:${bounce.unmatchedReason ?? 'unknown_delivery'}`;
+  return bounce.kind === 'complaint' ? 'bounce:complaint' : `bounce:${bounce.matchedBy}`;
 }

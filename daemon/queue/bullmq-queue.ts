@@ -1,5 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { withDeadline } from '../deadline.js';
+import { createFailureStreak, type FailureStreak } from '../failure-streak.js';
 import type { Logger } from '../logger.js';
 import { jobId, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
@@ -9,16 +11,56 @@ export interface BullmqQueueOptions {
   /** Key prefix; tests use a unique one each. @defaultValue 'mailroom' */
   prefix?: string;
   maxAttempts: number;
+  /** Shared by the queues on one Redis, so an outage is logged once. @defaultValue one of its own */
+  outage?: FailureStreak;
+  /** How long close() waits for running jobs and Redis before it disconnects. @defaultValue 10 s */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * A Redis outage in the log: `queue.redis_down` at the first error, `queue.redis_up` with the
+ * count when a connection is ready again; the reconnects in between only at DEBUG.
+ */
+export function createRedisOutageLog(logger: Logger): FailureStreak {
+  return createFailureStreak(logger, {
+    started: { event: 'queue.redis_down', msg: 'redis unreachable; mail waits in the spool and the sweeper re-enqueues it' },
+    repeated: { event: 'queue.redis_error', msg: 'redis still unreachable' },
+    ended: { event: 'queue.redis_up', msg: 'redis reachable again' },
+  });
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Errors that say Redis cannot be reached (as opposed to a command Redis refused). */
+function isConnectionError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || /Connection is closed|Stream isn't writeable/.test(err.message);
 }
 
 /** BullMQ on Redis: several daemons share one queue and work each other's spool rows. */
 export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): JobQueue {
   const prefix = options.prefix ?? 'mailroom';
+  const outage = options.outage ?? createRedisOutageLog(logger);
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  // The queue and the worker pass their connections' errors on: the same object, counted once.
+  const seen = new WeakSet<Error>();
+  const onError =
+    (event: string) =>
+    (err: Error): void => {
+      if (seen.has(err)) return;
+      seen.add(err);
+      if (outage.isFailing() || isConnectionError(err)) outage.fail(err, { queue: options.spec.name });
+      else logger.warn({ event, err }, 'queue error');
+    };
+  const watchConnection = (connection: Redis): void => {
+    connection.on('error', onError('queue.redis_error'));
+    connection.on('ready', () => outage.succeed());
+  };
   // Commands from the SMTP path must fail fast while Redis is down (the sweeper catches up),
   // so the producer does not queue commands offline; the worker's blocking connection must
   // never give up (maxRetriesPerRequest null, as BullMQ requires).
   const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
-  producer.on('error', (err) => logger.warn({ event: 'queue.redis_error', err }, 'redis connection error'));
+  watchConnection(producer);
   const queue = new Queue(options.spec.name, {
     connection: producer,
     prefix,
@@ -30,7 +72,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
       removeOnFail: true,
     },
   });
-  queue.on('error', (err) => logger.warn({ event: 'queue.error', err }, 'queue error'));
+  queue.on('error', onError('queue.error'));
   // Enqueues made while a bulk add is in flight go together in the next one: one Redis round
   // trip for many messages when intake is busy, no added latency when it is idle.
   const waiting: Array<{ id: number; resolve: () => void; reject: (err: unknown) => void }> = [];
@@ -52,6 +94,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
   };
   let worker: Worker | null = null;
   let workerConnection: Redis | null = null;
+  const running = new Set<Promise<void>>();
 
   return {
     kind: 'bullmq',
@@ -64,15 +107,21 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
     startWorker(handler: JobHandler, concurrency: number) {
       const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
       workerConnection = connection;
-      connection.on('error', (err) => logger.warn({ event: 'queue.redis_error', err }, 'redis worker connection error'));
+      watchConnection(connection);
       worker = new Worker(
         options.spec.name,
         async (job) => {
-          await handler(Number((job.data as { id: number }).id));
+          const run = handler(Number((job.data as { id: number }).id));
+          running.add(run);
+          try {
+            return await run;
+          } finally {
+            running.delete(run);
+          }
         },
         { connection, prefix, concurrency, autorun: true },
       );
-      worker.on('error', (err) => logger.warn({ event: 'queue.worker_error', err }, 'worker error'));
+      worker.on('error', onError('queue.worker_error'));
       worker.on('failed', (job, err) =>
         logger.warn({ event: 'queue.job_failed', jobId: job?.id, attemptsMade: job?.attemptsMade, err }, 'job attempt failed'),
       );
@@ -85,10 +134,30 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
       await producer.ping();
     },
     async close() {
-      // Waits for running jobs; connections we created are ours to close.
-      if (worker) await worker.close();
+      const deadline = Date.now() + closeTimeoutMs;
+      const waitFor = async (step: string, work: Promise<unknown>): Promise<void> => {
+        const finished = await withDeadline(
+          work.then(
+            () => true,
+            (err: unknown) => {
+              logger.warn({ event: 'queue.close_failed', step, err }, 'closing the queue failed; disconnecting');
+              return true;
+            },
+          ),
+          Math.max(0, deadline - Date.now()),
+          () => false,
+        );
+        if (!finished) logger.warn({ event: 'queue.close_timeout', step, timeoutMs: closeTimeoutMs }, 'gave up waiting; disconnecting');
+      };
+      if (worker) {
+        // No job can be acknowledged while Redis is unreachable, so the worker stops without
+        // waiting for it; running jobs still finish their database work (rows are the truth).
+        await waitFor('worker', worker.close(outage.isFailing()));
+        await waitFor('running jobs', Promise.allSettled(running));
+      }
+      await waitFor('queue', queue.close());
+      // Connections we created are ours to close, whatever is still waiting on them.
       workerConnection?.disconnect();
-      await queue.close();
       producer.disconnect();
     },
   };

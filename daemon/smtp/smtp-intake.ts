@@ -200,14 +200,23 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
   const batcher = createSpoolBatcher(deps.db);
   const intakeHealth = createIntakeHealth();
   const server = new SMTPServer(options);
-  server.on('error', (err) => logger.warn({ event: 'smtp.error', err }, 'smtp server error'));
+  // A listen failure is not logged here: the caller reports it, naming the port (app.ts).
+  let listenPending = false;
+  server.on('error', (err) => {
+    if (!listenPending) logger.warn({ event: 'smtp.error', err }, 'smtp server error');
+  });
 
   return {
     listen: () =>
       new Promise((resolve, reject) => {
-        const onError = (err: Error): void => reject(err);
+        listenPending = true;
+        const onError = (err: Error): void => {
+          listenPending = false;
+          reject(err);
+        };
         server.server.once('error', onError);
         server.listen(config.smtp.port, config.smtp.host, () => {
+          listenPending = false;
           server.server.off('error', onError);
           resolve((server.server.address() as AddressInfo).port);
         });

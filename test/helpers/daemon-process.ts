@@ -6,6 +6,8 @@ export const BIN = fileURLToPath(new URL('../../bin/mailroom.js', import.meta.ur
 export interface CliRun {
   code: number;
   stdout: string;
+  /** Standard output as the bytes written (stdout is their UTF-8 reading). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -13,17 +15,19 @@ export interface CliRun {
 export function runMailroom(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`mailroom ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+    child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ code: code ?? -1, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr });
     });
   });
 }

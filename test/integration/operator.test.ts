@@ -28,7 +28,10 @@ describe("the operator's HTTP endpoints", () => {
     expect(await (await fetch(`http://127.0.0.1:${t.httpPort}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`http://127.0.0.1:${t.httpPort}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { database: { ok: true }, queue: { ok: true }, intake: { ok: true }, rules: { ok: true } } });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      checks: { database: { ok: true }, queue: { ok: true }, intake: { ok: true }, rules: { ok: true, lastReload: { ok: true, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } } },
+    });
   });
 
   it('counts received, refused, processed and ignored mail in /metrics', async () => {

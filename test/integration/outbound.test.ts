@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { eq } from 'drizzle-orm';
 import { contacts } from '../../db/schema.js';
@@ -122,27 +122,49 @@ describe('outbound mail', () => {
 });
 
 describe('reloading the rules file', () => {
-  it('keeps the last good rules when an edit is broken, reports it in readiness, and applies a fixed edit', async () => {
+  it('keeps the last good rules when an edit is broken, reports it in readiness (still ready) and metrics, and applies a fixed edit', async () => {
     const { t, sink } = await appWithSink('desk@example.com');
-    const ready = async () => (await fetch(`http://127.0.0.1:${t.httpPort}/readyz`)).json() as Promise<{ ready: boolean; checks: { rules: { ok: boolean; error?: string } } }>;
-    expect((await ready()).ready).toBe(true);
+    type RulesCheck = { ok: boolean; lastReload?: { ok: boolean; error?: string } };
+    const ready = async () => {
+      const response = await fetch(`http://127.0.0.1:${t.httpPort}/readyz`);
+      return { status: response.status, body: (await response.json()) as { ready: boolean; checks: { rules: RulesCheck } } };
+    };
+    const reloadSuccess = async () => /^mailroom_rules_last_reload_success (\d)$/m.exec(await (await fetch(`http://127.0.0.1:${t.httpPort}/metrics`)).text())?.[1];
+    expect((await ready()).status).toBe(200);
     writeFileSync(t.rulesFile, `${rulesFor('desk@example.com')}\nunknown_section: 1\n`);
     const broken = await waitFor(async () => {
       const r = await ready();
-      return r.ready ? undefined : r;
-    }, 'readiness to report the broken rules');
-    expect(broken.checks.rules.error).toMatch(/:\d+: .*unknown_section/);
+      return r.body.checks.rules.lastReload?.ok === false ? r : undefined;
+    }, 'readiness to report the rejected edit');
+    // The last good rules serve: no reason to take every instance out of the load balancer.
+    expect(broken.status).toBe(200);
+    expect(broken.body).toMatchObject({ ready: true, checks: { rules: { ok: true, lastReload: { ok: false } } } });
+    expect(broken.body.checks.rules.lastReload!.error).toMatch(/:\d+: .*unknown_section/);
+    expect(await reloadSuccess()).toBe('0');
     expect(t.logs.events('rules.rejected').length).toBeGreaterThan(0);
     // The last good rules stay in force: mail is still acknowledged.
     const during = await t.send({ from: 'x@client.example', to: ['desk@example.com'] }, rawMessage({ from: 'x@client.example', to: 'desk@example.com', subject: 'During' }));
     await waitForInbound(t, queuedId(during));
     await sink.waitForMails(1);
     writeFileSync(t.rulesFile, rulesFor('desk@example.com').replace('Received: {{subject}}', 'Got it: {{subject}}'));
-    await waitFor(async () => (await ready()).ready, 'readiness to recover');
+    await waitFor(async () => (await ready()).body.checks.rules.lastReload?.ok, 'readiness to report the fixed edit');
+    expect(await reloadSuccess()).toBe('1');
     const after = await t.send({ from: 'y@client.example', to: ['desk@example.com'] }, rawMessage({ from: 'y@client.example', to: 'desk@example.com', subject: 'After' }));
     await waitForInbound(t, queuedId(after));
     const mails = await sink.waitForMails(2);
     expect(mails[1]!.message.subject).toMatch(/^\[#\d+\] Got it: After$/);
+  });
+
+  it('applies an edit saved by renaming a new file into place, as editors and `sed -i` do', async () => {
+    const { t, sink } = await appWithSink('desk@example.com');
+    const swap = path.join(path.dirname(t.rulesFile), '.rules.yaml.swp');
+    writeFileSync(swap, rulesFor('desk@example.com').replace('Received: {{subject}}', 'Renamed: {{subject}}'));
+    renameSync(swap, t.rulesFile);
+    await waitFor(() => t.logs.events('rules.loaded').length > 0 || undefined, 'the renamed file to be loaded');
+    const sent = await t.send({ from: 'z@client.example', to: ['desk@example.com'] }, rawMessage({ from: 'z@client.example', to: 'desk@example.com', subject: 'Swapped' }));
+    await waitForInbound(t, queuedId(sent));
+    const [mail] = await sink.waitForMails(1);
+    expect(mail!.message.subject).toMatch(/^\[#\d+\] Renamed: Swapped$/);
   });
 });
 

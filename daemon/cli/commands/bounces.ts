@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { listBounces, listFailures, listSuppressions, removeSuppression } from '../../../db/bounces.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { createAgentReply } from '../../tickets/agent-reply.js';
 import { failuresCsv, failuresJson, parseDateFilter } from '../../reports/failures.js';
-import { formatTable, printJson, truncate, type CliContext } from '../context.js';
+import { formatTable, formatTime, printJson, truncate, type CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { positive } from './tickets.js';
 
@@ -39,6 +38,9 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
       const bad = cc.find((a) => !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(a));
       if (bad) throw new AppError('USAGE', `"${bad}" is not an email address`);
       const ruleSet = await ctx.rules();
+      // Imported on use: every `tickets` command loads this module (for `tickets reply`), and the
+      // others send no mail.
+      const { createAgentReply } = await import('../../tickets/agent-reply.js');
       const result = await ctx.withDb((db) =>
         db.transaction((tx) => createAgentReply(tx, { ruleSet, secret: ctx.secret(), now: new Date() }, positive(numberText), { body, cc, status: options.status as TicketStatus | undefined })),
       );
@@ -78,7 +80,7 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
           ['ID', 'AT', 'KIND', 'MATCH', 'DELIVERY', 'RECIPIENTS'],
           records.map((r) => [
             String(r.id),
-            r.at.slice(0, 19).replace('T', ' '),
+            formatTime(new Date(r.at), ctx.io),
             r.kind,
             r.matchedBy ?? `unmatched (${r.unmatchedReason})`,
             r.deliveryId === null ? '-' : String(r.deliveryId),
@@ -97,7 +99,7 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
       const records = rows.map((r) => ({ address: r.address, suppressedAt: r.suppressedAt?.toISOString() ?? null, reason: r.reason, softBounces: r.softBounces }));
       if (options.json) return printJson(ctx, { suppressions: records });
       if (records.length === 0) return ctx.io.out('no suppressed addresses\n');
-      ctx.io.out(formatTable(['ADDRESS', 'SINCE', 'REASON'], records.map((r) => [r.address, (r.suppressedAt ?? '').slice(0, 19).replace('T', ' '), r.reason ?? ''])));
+      ctx.io.out(formatTable(['ADDRESS', 'SINCE', 'REASON'], records.map((r) => [r.address, r.suppressedAt ? formatTime(new Date(r.suppressedAt), ctx.io) : '', r.reason ?? ''])));
     });
   suppressions
     .command('remove')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listOutbound, retryDeferred } from '../../../db/deliveries.js';
 import { DELIVERY_STATES, type DeliveryState } from '../../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { formatTable, printJson, truncate, type CliContext } from '../context.js';
+import { formatTable, formatTime, printJson, truncate, type CliContext } from '../context.js';
 import { positive } from './tickets.js';
 
 /** The outbound queue, as `mailq` and `postqueue -f` show and flush Postfix's. */
@@ -48,9 +48,9 @@ export function registerOutboundCommands(program: Command, ctx: CliContext): voi
             String(row.id),
             row.state,
             row.kind,
-            row.createdAt.slice(0, 19).replace('T', ' '),
+            formatTime(new Date(row.createdAt), ctx.io),
             String(row.attempts),
-            row.nextAttemptAt ? row.nextAttemptAt.slice(0, 19).replace('T', ' ') : '',
+            row.nextAttemptAt ? formatTime(new Date(row.nextAttemptAt), ctx.io) : '',
             row.recipients.map((r) => `${r.address} ${r.state}`).join(', '),
             truncate(row.lastError ?? '', 40),
           ]),

@@ -3,7 +3,7 @@ import { loadInboundRaw } from '../../../db/inbound.js';
 import { deleteSuspended, findSuspended, listSuspended, releaseSuspended } from '../../../db/suspended.js';
 import { parseMessage, type ParsedMessage } from '../../../parsers/message.js';
 import { AppError } from '../../errors.js';
-import { formatTable, printJson, truncate, type CliContext } from '../context.js';
+import { formatTable, formatTime, printJson, truncate, type CliContext } from '../context.js';
 import { describeSenderAuth, positive } from './tickets.js';
 
 /** How much of a suspended mail's text `show` prints: enough to judge it, not to read a novel. */
@@ -48,7 +48,7 @@ export function registerSuspendedCommands(program: Command, ctx: CliContext): vo
       ctx.io.out(
         formatTable(
           ['ID', 'RECEIVED', 'REASON', 'FROM', 'SUBJECT'],
-          listed.map((row) => [String(row.id), row.receivedAt.slice(0, 19).replace('T', ' '), row.reason ?? '', row.from ?? row.mailFrom ?? '<>', truncate(row.subject ?? '', 50)]),
+          listed.map((row) => [String(row.id), formatTime(new Date(row.receivedAt), ctx.io), row.reason ?? '', row.from ?? row.mailFrom ?? '<>', truncate(row.subject ?? '', 50)]),
         ),
       );
     });
@@ -96,7 +96,7 @@ export function registerSuspendedCommands(program: Command, ctx: CliContext): vo
       const auth = shown.senderAuth;
       const lines = [
         `suspended mail ${shown.id}: ${shown.reason ?? ''}`,
-        `received: ${shown.receivedAt} from ${shown.clientAddress}${shown.clientHelo ? ` (${shown.clientHelo})` : ''}, ${shown.sizeBytes} bytes`,
+        `received: ${formatTime(row.receivedAt, ctx.io)} from ${shown.clientAddress}${shown.clientHelo ? ` (${shown.clientHelo})` : ''}, ${shown.sizeBytes} bytes`,
         `envelope: ${shown.mailFrom || '<>'} → ${shown.rcptTo.join(', ')}`,
         `from: ${shown.fromName ? `${shown.fromName} <${shown.from}>` : (shown.from ?? '')}`,
         `subject: ${shown.subject ?? ''}`,
