@@ -10,6 +10,10 @@ import { AppError } from './errors.js';
 import { listenProblem } from './listen-check.js';
 import { checkTlsFiles } from './tls-files.js';
 import { createHttpServer, type HttpServer, type Readiness } from './http/http-server.js';
+import { createConsole } from './web/console.js';
+import { createTokenCheck } from './http/api/auth.js';
+import { createApiServices } from './http/api/services.js';
+import { readApiTokens } from './http/api/tokens-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { createInboundProcessor } from './pipeline/process-inbound.js';
 import { authenticateSender } from './pipeline/sender-auth.js';
@@ -20,18 +24,16 @@ import { relayedClient } from '../parsers/received.js';
 import { createBullmqQueue, createRedisOutageLog } from './queue/bullmq-queue.js';
 import { createInProcessQueue } from './queue/in-process-queue.js';
 import { QUEUES, type JobQueue, type QueueSpec } from './queue/job-queue.js';
-import { listFailures } from '../db/bounces.js';
 import { createFailureStreak } from './failure-streak.js';
 import { createMetrics } from './metrics.js';
 import { createMetricsScrape } from './metrics-scrape.js';
-import { createAgentReply } from './tickets/agent-reply.js';
 import { createDeliverySender } from './outbound/send-delivery.js';
-import { resendDelivery } from './tickets/resend-delivery.js';
 import { createOutboundTransport, type OutboundTransport } from './outbound/transport.js';
 import { watchFile } from './watch-file.js';
 import { createRulesStore, type RulesStore } from './rules-store.js';
 import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
 import { createSweeper, type Sweeper } from './sweeper.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface AppDeps {
   logger?: Logger;
@@ -39,6 +41,8 @@ export interface AppDeps {
   queuePrefix?: string;
   /** Embedded database location; defaults to `<data>/pglite`. Tests may pass `memory://`. */
   pgliteDir?: string;
+  /** Where webhooks' `secret_env` variables are read; main.ts passes process.env. @defaultValue {} */
+  environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningApp {
@@ -74,6 +78,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let stopWatching: (() => void) | null = null;
   let secretValue: string | null = null;
   let sweeper: Sweeper | null = null;
+  let webhooks: WebhookDispatcher | null = null;
   let rules: RulesStore | null = null;
   let http: HttpServer | null = null;
   let smtp: SmtpIntake | null = null;
@@ -119,6 +124,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     // A missing TLS file is found here, before the database, rather than by the SMTP server last.
     const problems = [...startProblems(config), ...(await checkTlsFiles(config.smtp.tls))];
     if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('\n'));
+    const apiTokens = await readApiTokens(config);
     rules = await createRulesStore(config.rulesFile, logger.child({ component: 'rules' }));
     const embedded = config.databaseUrl === null;
     if (embedded && !deps.pgliteDir?.startsWith('memory://')) releaseDataDir = claimDataDir(config.dataDir, null);
@@ -199,8 +205,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     sweeper = createSweeper(db, { inbound: queue, outbound: outboundQueue }, logger.child({ component: 'sweeper' }), { intervalMs: config.worker.sweepIntervalMs });
     await sweeper.sweep(true);
     sweeper.start();
+    webhooks = createWebhookDispatcher({
+      db,
+      logger: logger.child({ component: 'webhooks' }),
+      metrics,
+      webhooks: () => currentRules().webhooks,
+      environment: deps.environment ?? {},
+      options: config.webhooks,
+    });
+    // The first pass places new webhooks' cursors before any mail of this run is taken.
+    await webhooks.pass();
+    webhooks.start();
 
     const cliToken = randomBytes(24).toString('hex');
+    const tokenCheck = createTokenCheck(apiTokens);
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -217,24 +235,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       }),
       runCli: embedded ? runCommand : null,
       cliToken,
-      api: config.apiToken
-        ? {
-            token: config.apiToken,
-            reply: async (ticketNumber, input) => {
-              const ruleSet = currentRules();
-              const result = await db.transaction((tx) => createAgentReply(tx, { ruleSet, secret, now: new Date(), metrics }, ticketNumber, input));
-              for (const id of result.deliveryIds) enqueueDelivery(id);
-              return result;
-            },
-            failures: (filter) => listFailures(db, filter),
-            resend: async (deliveryId, input) => {
-              const ruleSet = currentRules();
-              const result = await db.transaction((tx) => resendDelivery(tx, { ruleSet, secret }, deliveryId, { ...input, by: 'api' }));
-              enqueueDelivery(result.deliveryId);
-              return result;
-            },
-          }
-        : null,
+      api: apiTokens.length > 0 ? { authenticate: tokenCheck, services: createApiServices({ db, rules: currentRules, secret, metrics, enqueueDelivery }) } : null,
+      // The console signs in with the same tokens and roles as the API.
+      console: apiTokens.length > 0 ? createConsole({ db: () => db, authenticate: (token) => tokenCheck(`Bearer ${token}`), secret: () => secret }) : null,
     });
     const httpPort = await http.listen().catch(listenFailed('MAILROOM_HTTP_PORT', config.http));
     if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });
@@ -296,6 +299,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     await http?.close();
     stopWatching?.();
     sweeper?.stop();
+    await webhooks?.stop();
+    webhooks = null;
     // Each close is bounded (a queue on an unreachable Redis gives up waiting); together, not one after the other.
     await Promise.all([queue?.close(), outboundQueue?.close()]);
     transport?.close();

@@ -88,8 +88,14 @@ export const envSchema = z.preprocess(withoutBlanks, z.object({
   MAILROOM_OUTBOUND_MAX_AGE: duration('2d'),
   MAILROOM_OUTBOUND_RETRY_MIN: duration('1m'),
   MAILROOM_OUTBOUND_RETRY_MAX: duration('1h'),
+  MAILROOM_WEBHOOK_MAX_AGE: duration('3d'),
+  MAILROOM_WEBHOOK_RETRY_MIN: duration('10s'),
+  MAILROOM_WEBHOOK_RETRY_MAX: duration('1h'),
+  MAILROOM_WEBHOOK_TIMEOUT: duration('10s'),
+  MAILROOM_WEBHOOK_POLL_INTERVAL: duration('1s'),
   MAILROOM_SOFT_BOUNCE_LIMIT: positiveInt.default(10),
   MAILROOM_API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  MAILROOM_API_TOKENS_FILE: optionalText,
   MAILROOM_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
   MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }));
@@ -142,8 +148,10 @@ export interface Config {
    */
   outboundTransport: 'relay' | 'outbox' | null;
   outboxDir: string;
-  /** Bearer token of the HTTP API for agents' tools; null disables the API. */
+  /** Bearer token of the HTTP API for agents' tools (role admin); null: none. */
   apiToken: string | null;
+  /** YAML file of named API tokens with their roles (daemon/http/api/tokens-file.ts), read at start; null: none. */
+  apiTokensFile: string | null;
   /** Soft bounces after which an address is suppressed for automatic mail. */
   softBounceLimit: number;
   worker: { concurrency: number; maxAttempts: number; sweepIntervalMs: number };
@@ -152,6 +160,8 @@ export interface Config {
    * `retryMaxMs`, with jitter, until it is `maxAgeMs` old; then what is still undelivered expires.
    */
   outbound: { maxAgeMs: number; retryMinMs: number; retryMaxMs: number };
+  /** Webhook deliveries: tried from `retryMinMs` doubling up to `retryMaxMs` until `maxAgeMs` old; each POST gets `timeoutMs`. */
+  webhooks: { maxAgeMs: number; retryMinMs: number; retryMaxMs: number; timeoutMs: number; pollIntervalMs: number };
   logLevel: z.output<typeof envSchema>['MAILROOM_LOG_LEVEL'];
 }
 
@@ -189,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>, readFile: R
   }
   if (e.MAILROOM_OUTBOUND === 'relay' && !e.MAILROOM_SMTP_RELAY) problems.push('MAILROOM_OUTBOUND: relay needs MAILROOM_SMTP_RELAY (smtp://host:port)');
   if (e.MAILROOM_OUTBOUND_RETRY_MIN > e.MAILROOM_OUTBOUND_RETRY_MAX) problems.push('MAILROOM_OUTBOUND_RETRY_MIN: longer than MAILROOM_OUTBOUND_RETRY_MAX');
+  if (e.MAILROOM_WEBHOOK_RETRY_MIN > e.MAILROOM_WEBHOOK_RETRY_MAX) problems.push('MAILROOM_WEBHOOK_RETRY_MIN: longer than MAILROOM_WEBHOOK_RETRY_MAX');
   if (e.DATABASE_URL && !e.MAILROOM_SECRET) {
     // Several instances share one database: they must sign tokens with the same key.
     problems.push('MAILROOM_SECRET: required when DATABASE_URL is set (at least 32 characters)');
@@ -227,6 +238,7 @@ export function parseConfig(env: Record<string, string | undefined>, readFile: R
     outboundTransport: e.MAILROOM_OUTBOUND === 'outbox' ? 'outbox' : e.MAILROOM_SMTP_RELAY ? 'relay' : e.DATABASE_URL ? null : 'outbox',
     outboxDir: path.join(dataDir, 'outbox'),
     apiToken: e.MAILROOM_API_TOKEN ?? null,
+    apiTokensFile: e.MAILROOM_API_TOKENS_FILE === undefined ? null : path.resolve(e.MAILROOM_API_TOKENS_FILE),
     softBounceLimit: e.MAILROOM_SOFT_BOUNCE_LIMIT,
     worker: {
       concurrency: e.MAILROOM_WORKER_CONCURRENCY,
@@ -234,6 +246,13 @@ export function parseConfig(env: Record<string, string | undefined>, readFile: R
       sweepIntervalMs: e.MAILROOM_SWEEP_INTERVAL_MS,
     },
     outbound: { maxAgeMs: e.MAILROOM_OUTBOUND_MAX_AGE, retryMinMs: e.MAILROOM_OUTBOUND_RETRY_MIN, retryMaxMs: e.MAILROOM_OUTBOUND_RETRY_MAX },
+    webhooks: {
+      maxAgeMs: e.MAILROOM_WEBHOOK_MAX_AGE,
+      retryMinMs: e.MAILROOM_WEBHOOK_RETRY_MIN,
+      retryMaxMs: e.MAILROOM_WEBHOOK_RETRY_MAX,
+      timeoutMs: e.MAILROOM_WEBHOOK_TIMEOUT,
+      pollIntervalMs: e.MAILROOM_WEBHOOK_POLL_INTERVAL,
+    },
     logLevel: e.MAILROOM_LOG_LEVEL,
   };
   return { ok: true, config: Object.freeze(config) };

@@ -46,7 +46,7 @@ async function runDaemon(config: Config | null, problems: string[]): Promise<num
   }
   const [{ createApp }, { createLogger }, { isKnownDriverGlitch }] = await Promise.all([import('./app.js'), import('./logger.js'), import('./driver-glitch.js')]);
   const logger = createLogger(config.logLevel);
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, environment: process.env });
   try {
     await app.start();
   } catch (err) {

@@ -2,6 +2,7 @@ import type { Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { countInboundInState, oldestUnprocessedAt } from '../db/inbound.js';
 import { countSuspended } from '../db/suspended.js';
+import { countPendingWebhookDeliveries } from '../db/webhooks.js';
 import { PROBE_DEADLINE_MS, withDeadline } from './deadline.js';
 import type { Metrics } from './metrics.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -43,15 +44,17 @@ export function createMetricsScrape(sources: ScrapeSources): () => Promise<{ con
     const databaseReads = Promise.all([
       readWithin(() => countSuspended(db)),
       readWithin(() => countInboundInState(db, 'failed')),
+      readWithin(() => countPendingWebhookDeliveries(db)),
       readWithin(async () => {
         const at = await oldestUnprocessedAt(db);
         return at ? Math.max(0, (Date.now() - at.getTime()) / 1000) : 0;
       }),
     ]);
     await Promise.all(queueReads);
-    const [suspended, failed, oldest] = await databaseReads;
+    const [suspended, failed, webhookPending, oldest] = await databaseReads;
     show(metrics.suspendedNow, suspended);
     show(metrics.spoolFailedRows, failed);
+    show(metrics.webhookPending, webhookPending);
     show(metrics.oldestUnprocessed, oldest);
     const reload = sources.rules.lastReload();
     metrics.rulesReloadSuccess.set(reload.ok ? 1 : 0);

@@ -24,6 +24,8 @@ export function createMetrics() {
     autoRepliesWithheld: new Counter({ name: 'mailroom_auto_replies_withheld_total', help: 'Automatic mails not sent, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     bounces: new Counter({ name: 'mailroom_bounces_total', help: 'Failed or delayed recipients reported by bounces, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     outbound: new Counter({ name: 'mailroom_outbound_recipients_total', help: 'Outbound recipients by send result: sent (to the relay), written (outbox folder), failed (refused at RCPT), deferred, expired', labelNames: ['result'] as const, registers: [registry] }),
+    webhookDeliveries: new Counter({ name: 'mailroom_webhook_deliveries_total', help: 'Webhook POSTs by result: delivered (2xx), retried (to be tried again), failed (lifetime over)', labelNames: ['result'] as const, registers: [registry] }),
+    webhookPending: new Gauge({ name: 'mailroom_webhook_deliveries_pending', help: 'Webhook deliveries waiting to be sent (absent when the database did not answer)', registers: [registry] }),
     relayUp: new Gauge({ name: 'mailroom_relay_up', help: 'Whether the last transaction with MAILROOM_SMTP_RELAY went through (1) or failed as a whole (0)', registers: [registry] }),
     // Read at scrape time with a deadline: a reading that fails or times out is left out, never shown stale.
     queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Jobs waiting, by queue (absent when the queue did not answer)', labelNames: ['queue'] as const, registers: [registry] }),

@@ -178,3 +178,21 @@ export async function lastCustomerThread(db: Db, ticketId: number): Promise<{ me
     .limit(1);
   return row ?? null;
 }
+
+/** One attachment's metadata, by its article and position (the download id is `<article>-<position>`). */
+export async function findAttachment(db: Db, articleId: number, position: number) {
+  const [row] = await db
+    .select({ filename: articleAttachments.filename, contentType: articleAttachments.contentType, size: articleAttachments.size, sha256: articleAttachments.sha256 })
+    .from(articleAttachments)
+    .where(and(eq(articleAttachments.articleId, articleId), eq(articleAttachments.position, position)));
+  return row ?? null;
+}
+
+/** Slice `seq` of a blob, or null past its last one: a download holds one slice in memory at a time. */
+export async function readAttachmentChunk(db: Db, sha256: string, seq: number): Promise<Buffer | null> {
+  const [row] = await db
+    .select({ data: attachmentChunks.data })
+    .from(attachmentChunks)
+    .where(and(eq(attachmentChunks.sha256, sha256), eq(attachmentChunks.seq, seq)));
+  return row?.data ?? null;
+}

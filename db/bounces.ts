@@ -104,7 +104,16 @@ export interface FailureFilter {
   until?: Date;
   ticketNumber?: number;
   reason?: string;
+  /** Start after this row of the previous page (its `mark`). */
+  after?: FailureMark;
   limit: number;
+}
+
+/** A row's place in the report's order: its time in microseconds (the database's resolution), delivery and recipient. */
+export interface FailureMark {
+  key: string;
+  deliveryId: number;
+  recipient: string;
 }
 
 /**
@@ -117,8 +126,13 @@ export async function listFailures(db: Db, filter: FailureFilter) {
   if (filter.until) conditions.push(sql`${deliveryRecipients.updatedAt} < ${filter.until}`);
   if (filter.ticketNumber !== undefined) conditions.push(eq(tickets.number, filter.ticketNumber));
   if (filter.reason) conditions.push(eq(deliveryRecipients.reason, filter.reason));
-  return db
+  const key = sql<string>`(extract(epoch from ${deliveryRecipients.updatedAt}) * 1000000)::bigint`;
+  if (filter.after) {
+    conditions.push(sql`(${key}, ${deliveries.id}, ${deliveryRecipients.address}) < (${filter.after.key}::bigint, ${filter.after.deliveryId}::bigint, ${filter.after.recipient})`);
+  }
+  const rows = await db
     .select({
+      sortKey: sql<string>`${key}::text`,
       at: deliveryRecipients.updatedAt,
       ticketNumber: tickets.number,
       ticketSubject: tickets.subject,
@@ -140,8 +154,9 @@ export async function listFailures(db: Db, filter: FailureFilter) {
     .innerJoin(tickets, eq(tickets.id, deliveries.ticketId))
     .leftJoin(contacts, eq(contacts.id, tickets.requesterId))
     .where(and(...conditions))
-    .orderBy(desc(deliveryRecipients.updatedAt), desc(deliveries.id))
+    .orderBy(desc(key), desc(deliveries.id), desc(deliveryRecipients.address))
     .limit(filter.limit);
+  return rows.map(({ sortKey, ...row }) => ({ ...row, mark: { key: sortKey, deliveryId: row.deliveryId, recipient: row.recipient } satisfies FailureMark }));
 }
 
 export type { BounceRowKind };

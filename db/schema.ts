@@ -23,6 +23,17 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array 
 });
 
 const id = (name: string) => bigint(name, { mode: 'number' });
+/** A 64-bit transaction id, as text (it may pass 2^53). */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+/**
+ * The id of the transaction that wrote the row. Ids are handed out in order but transactions commit
+ * in any order, so a reader following a serial id could step past a row committed later; following
+ * transaction ids below the oldest one still running misses nothing (the webhook dispatcher).
+ */
+const writerTransactionId = () =>
+  xid8('transaction_id')
+    .notNull()
+    .default(sql`pg_current_xact_id()`);
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 /** `suspended`: kept aside for an operator (a DMARC p=reject failure, an upstream spam verdict): no ticket, no mail. */
@@ -124,7 +135,11 @@ export const tickets = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('tickets_status_idx').on(table.status, table.updatedAt)],
+  (table) => [
+    index('tickets_status_idx').on(table.status, table.updatedAt),
+    // The API's text search (db/ticket-pages.ts): without it every search reads every subject.
+    index('tickets_subject_fts_idx').using('gin', sql`to_tsvector('simple', ${table.subject})`),
+  ],
 );
 
 export const ticketParticipants = pgTable(
@@ -177,6 +192,8 @@ export const articles = pgTable(
     index('articles_message_id_idx').on(table.messageId),
     // The same message relayed twice (same Message-ID, same body) is stored once.
     uniqueIndex('articles_dedupe_idx').on(table.messageId, table.bodyHash),
+    // The API's text search: 150,000 articles took 7.9 s to search without it, 20 ms with it.
+    index('articles_visible_text_fts_idx').using('gin', sql`to_tsvector('simple', ${table.visibleText})`),
   ],
 );
 
@@ -234,8 +251,9 @@ export const ticketEvents = pgTable(
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     articleId: id('article_id'),
     createdAt: createdAt(),
+    transactionId: writerTransactionId(),
   },
-  (table) => [index('ticket_events_ticket_idx').on(table.ticketId, table.id)],
+  (table) => [index('ticket_events_ticket_idx').on(table.ticketId, table.id), index('ticket_events_transaction_idx').on(table.transactionId, table.id)],
 );
 
 export const DELIVERY_KINDS = [
@@ -345,6 +363,57 @@ export const bounces = pgTable(
     originalMessageId: text('original_message_id'),
     recipients: jsonb('recipients').$type<Array<Record<string, unknown>>>().notNull().default([]),
     createdAt: createdAt(),
+    transactionId: writerTransactionId(),
   },
-  (table) => [index('bounces_unmatched_idx').on(table.matchedBy, table.createdAt)],
+  (table) => [index('bounces_unmatched_idx').on(table.matchedBy, table.createdAt), index('bounces_transaction_idx').on(table.transactionId, table.id)],
+);
+
+export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryState = (typeof WEBHOOK_DELIVERY_STATES)[number];
+/** Where a webhook event comes from: a row of ticket_events or of bounces. */
+export type WebhookEventSource = 'ticket_event' | 'bounce';
+
+/** The webhook outbox: one row per configured webhook and event, sent until a 2xx or its lifetime ends. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    eventSource: text('event_source').$type<WebhookEventSource>().notNull(),
+    eventId: id('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    state: text('state').$type<WebhookDeliveryState>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Due time; while a daemon is sending the row it is pushed past that attempt's timeout (a lease). */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Tried until then, after which it is `failed`; `webhooks retry` starts a new lifetime. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('webhook_deliveries_event_idx').on(table.webhookId, table.eventSource, table.eventId),
+    index('webhook_deliveries_due_idx').on(table.nextAttemptAt).where(sql`state = 'pending'`),
+    index('webhook_deliveries_webhook_idx').on(table.webhookId, table.id),
+  ],
+);
+
+/**
+ * How far each webhook has read each event source: events of transactions up to (and within
+ * `transactionId`, up to `eventId`) have been turned into outbox rows.
+ */
+export const webhookCursors = pgTable(
+  'webhook_cursors',
+  {
+    webhookId: text('webhook_id').notNull(),
+    eventSource: text('event_source').$type<WebhookEventSource>().notNull(),
+    transactionId: xid8('transaction_id').notNull(),
+    eventId: id('event_id').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.webhookId, table.eventSource] })],
 );

@@ -1,4 +1,4 @@
-import { and, arrayContains, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
@@ -148,51 +148,6 @@ export async function addTicketEvent(
   articleId: number | null = null,
 ): Promise<void> {
   await db.insert(ticketEvents).values({ ticketId, type, data, articleId });
-}
-
-export interface TicketListItem {
-  number: number;
-  subject: string;
-  status: TicketStatus;
-  mailbox: string;
-  requester: string;
-  category: string | null;
-  tags: string[];
-  articleCount: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/**
- * Newest first. `tag`: tickets carrying it; `requester`: tickets whose requester is that mailbox
- * (compared canonically, so `Ana+shop@Cliente.es` finds `ana@cliente.es`'s tickets).
- */
-export async function listTickets(db: Db, filter: { status?: TicketStatus; tag?: string; requester?: string; limit: number }): Promise<TicketListItem[]> {
-  const rows = await db
-    .select({
-      number: tickets.number,
-      subject: tickets.subject,
-      status: tickets.status,
-      mailbox: tickets.mailbox,
-      requester: contacts.address,
-      category: tickets.category,
-      tags: tickets.tags,
-      articleCount: sql<number>`(select count(*) from ${articles} where ${articles.ticketId} = ${tickets.id})`.mapWith(Number),
-      createdAt: tickets.createdAt,
-      updatedAt: tickets.updatedAt,
-    })
-    .from(tickets)
-    .innerJoin(contacts, eq(contacts.id, tickets.requesterId))
-    .where(
-      and(
-        filter.status ? eq(tickets.status, filter.status) : undefined,
-        filter.tag !== undefined ? arrayContains(tickets.tags, [filter.tag]) : undefined,
-        filter.requester !== undefined ? eq(contacts.canonicalAddress, canonicalAddress(filter.requester)) : undefined,
-      ),
-    )
-    .orderBy(desc(tickets.number))
-    .limit(filter.limit);
-  return rows;
 }
 
 export async function listParticipants(db: Db, ticketId: number) {

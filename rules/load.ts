@@ -1,4 +1,5 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { ZodType } from 'zod';
 import { ruleSetSchema, type RuleSet } from './schema.js';
 
 /** One thing wrong with a rules file, located for the admin who has to fix it. */
@@ -15,6 +16,15 @@ export type LoadResult = { ok: true; ruleSet: RuleSet } | { ok: false; problems:
 
 /** Parses and validates YAML text. Pure: the caller reads the file and decides what to do. */
 export function loadRuleSet(text: string, file: string): LoadResult {
+  const loaded = loadYaml(text, file, ruleSetSchema);
+  return loaded.ok ? { ok: true, ruleSet: loaded.value } : loaded;
+}
+
+/**
+ * Parses YAML text and validates it with `schema`, each problem located by line and column:
+ * the rules file and the other files admins write (the API tokens file) report alike.
+ */
+export function loadYaml<T>(text: string, file: string, schema: ZodType<T>): { ok: true; value: T } | { ok: false; problems: RuleProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -26,8 +36,8 @@ export function loadRuleSet(text: string, file: string): LoadResult {
       }),
     };
   }
-  const parsed = ruleSetSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
-  if (parsed.success) return { ok: true, ruleSet: parsed.data };
+  const parsed = schema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
     problems: parsed.error.issues.map((issue) => {

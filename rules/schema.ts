@@ -2,6 +2,7 @@ import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { normalizeLabel } from './checks/label-text.js';
 import { templateProblems, variablesFor, type MailKindForTemplates } from './templates/template.js';
+import { webhooksSchema } from './webhook-schema.js';
 
 /**
  * The admins' YAML file. Every object is strict so a typo in a key is an error, never a silent
@@ -271,6 +272,8 @@ export const ruleSetSchema = z
       .default(DEFAULT_LIMITS),
     /** Reply texts per language. A mailbox's language must have templates. */
     templates: z.record(language, languageTemplatesSchema).default({}),
+    /** Systems told about ticket changes by signed HTTP POSTs (README, Webhooks). */
+    webhooks: webhooksSchema,
   })
   .superRefine(checkReferences);
 

@@ -47,7 +47,7 @@ export interface CliContext {
 }
 
 /** Commands that need the database; in embedded mode they run inside the daemon if it is up. */
-export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'suspended', 'outbound', 'deliveries', 'contacts', 'bounces', 'suppressions', 'failures']);
+export const DATABASE_COMMANDS: ReadonlySet<string> = new Set(['tickets', 'inbound', 'suspended', 'outbound', 'deliveries', 'contacts', 'bounces', 'suppressions', 'failures', 'webhooks']);
 
 /** What one forwarded command may carry in files; the daemon refuses a larger request. */
 export const MAX_FORWARDED_FILE_BYTES = 48 * 1024 * 1024;

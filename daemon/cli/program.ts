@@ -24,6 +24,7 @@ const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => 
   { commands: ['deliveries', 'contacts'], load: async () => (await import('./commands/deliveries.js')).registerDeliveryFixCommands },
   { commands: ['parse'], load: async () => (await import('./commands/parse.js')).registerParseCommand },
   { commands: ['rules'], load: async () => (await import('./commands/rules.js')).registerRulesCommands },
+  { commands: ['webhooks'], load: async () => (await import('./commands/webhooks.js')).registerWebhookCommands },
 ];
 
 /** The modules a command line needs: none for --version or a command `program` already has. */

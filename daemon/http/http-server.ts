@@ -1,13 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
-import type { FailureFilter } from '../../db/bounces.js';
-import { TICKET_STATUSES, type TicketStatus } from '../../db/schema.js';
 import { MAX_FORWARDED_FILE_BYTES, type CliIO } from '../cli/context.js';
 import { AppError } from '../errors.js';
-import { failuresCsv, failuresJson, parseDateFilter, type FailureRow } from '../reports/failures.js';
+import { failuresCsv, failuresJson, parseDateFilter } from '../reports/failures.js';
 import type { Logger } from '../logger.js';
+import { createApiV1 } from './api/api-v1.js';
+import type { ApiCaller } from './api/auth.js';
+import { replyRequest as replySchema, resendRequest as resendSchema } from './api/schemas.js';
+import type { ApiServices } from './api/services.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -21,25 +22,11 @@ export interface Readiness {
   checks: Record<string, ReadinessCheck>;
 }
 
-/** The agents' API (bearer MAILROOM_API_TOKEN); the daemon supplies the work. */
+/** The agents' API: who the bearer tokens are, and the work the daemon supplies. */
 export interface AgentApi {
-  token: string;
-  reply(ticketNumber: number, input: { body: string; cc: string[]; status?: TicketStatus }): Promise<{ ticketNumber: number; deliveryId: number; messageId: string; status: string }>;
-  failures(filter: FailureFilter): Promise<FailureRow[]>;
-  resend(deliveryId: number, input: { to?: string; unsuppress: boolean; reason?: string }): Promise<{ deliveryId: number; ticketNumber: number; to: string[]; unsuppressed: string[] }>;
+  authenticate: (header: string | undefined) => ApiCaller | null;
+  services: ApiServices;
 }
-
-const resendSchema = z.strictObject({
-  to: z.string().trim().min(3).max(254).optional(),
-  unsuppress: z.boolean().default(false),
-  reason: z.string().trim().max(2000).optional(),
-});
-
-const replySchema = z.strictObject({
-  body: z.string().trim().min(1, 'the reply body is empty').max(1_000_000),
-  cc: z.array(z.email()).max(50).default([]),
-  status: z.enum(TICKET_STATUSES).optional(),
-});
 
 export interface HttpDeps {
   host: string;
@@ -52,6 +39,8 @@ export interface HttpDeps {
   runCli: ((argv: string[], io: CliIO, files: ReadonlyMap<string, Buffer>) => Promise<number>) | null;
   cliToken: string;
   api: AgentApi | null;
+  /** The web console at `/`; answers false for paths it does not serve. Null: no console (no API tokens). */
+  console?: ((req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>) | null;
 }
 
 export interface HttpServer {
@@ -73,6 +62,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     });
   });
   server.keepAliveTimeout = 5_000;
+  const apiV1 = deps.api ? createApiV1(deps.api.services, deps.api.authenticate, deps.logger) : null;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -89,13 +79,18 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     }
     if (req.method === 'POST' && url.pathname === '/internal/cli' && deps.runCli) return runForwarded(req, res, deps.runCli);
     if (url.pathname.startsWith('/api/')) return handleApi(req, res, url);
+    if (deps.console && (await deps.console(req, res, url))) return;
     return sendJson(res, 404, { error: 'not found' });
   }
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const api = deps.api;
-    if (!api) return sendJson(res, 404, { error: 'the API is off: set MAILROOM_API_TOKEN' });
-    if (!isAuthorized(req.headers.authorization, api.token)) return sendJson(res, 401, { error: 'unauthorized' });
+    if (!deps.api || !apiV1) return sendJson(res, 404, { error: 'the API is off: set MAILROOM_API_TOKEN or MAILROOM_API_TOKENS_FILE' });
+    if (url.pathname.startsWith('/api/v1/')) return apiV1(req, res, url);
+    // The unversioned forms predate roles: they answer admin tokens only.
+    const caller = deps.api.authenticate(req.headers.authorization);
+    if (!caller) return sendJson(res, 401, { error: 'unauthorized' });
+    if (caller.role !== 'admin') return sendJson(res, 403, { error: 'forbidden: the unversioned /api routes need the admin role; use /api/v1' });
+    const api = deps.api.services;
     const reply = /^\/api\/tickets\/(\d{1,12})\/replies$/.exec(url.pathname);
     const resend = /^\/api\/deliveries\/(\d{1,12})\/resend$/.exec(url.pathname);
     try {
@@ -112,7 +107,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         if (!input.success) {
           return sendJson(res, 400, { error: 'invalid resend', problems: input.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
         }
-        const result = await api.resend(Number(resend[1]), input.data);
+        const result = await api.resend(Number(resend[1]), { ...input.data, by: 'api' });
         return sendJson(res, 201, { deliveryId: result.deliveryId, ticket: result.ticketNumber, to: result.to, unsuppressed: result.unsuppressed });
       }
       if (req.method === 'POST' && reply) {

@@ -1,6 +1,7 @@
 import type { listFailures } from '../../db/bounces.js';
 
-export type FailureRow = Awaited<ReturnType<typeof listFailures>>[number];
+// The page position (mark) is the API's business, not the report's.
+export type FailureRow = Omit<Awaited<ReturnType<typeof listFailures>>[number], 'mark'>;
 
 /** The report's columns, in order: the CSV header and the JSON keys. */
 export const FAILURE_COLUMNS = [

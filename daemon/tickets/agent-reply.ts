@@ -16,6 +16,8 @@ export interface AgentReplyInput {
   cc: string[];
   /** Status after the reply; default: the rules' `status.on_agent_reply`. */
   status?: TicketStatus;
+  /** Who wrote it, when known (an API token's name): kept in the events. */
+  by?: string;
   /** Set when the agent wrote the reply by mail: who, and the spool row it arrived in. */
   byMail?: { from: string; inboundId: number; attachmentsLeftOut: number };
 }
@@ -67,12 +69,14 @@ export async function createAgentReply(
     ...(input.byMail && { inboundId: input.byMail.inboundId }),
   });
   const via = input.byMail ? { via: 'mail', from: input.byMail.from, attachmentsLeftOut: input.byMail.attachmentsLeftOut } : { via: 'api' };
-  await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc, ...via });
+  const who = input.by === undefined ? {} : { by: input.by };
+  await addTicketEvent(tx, ticket.id, 'agent.replied', { deliveryId, to: requester!.address, cc, ...via, ...who });
   const status = input.status ?? ctx.ruleSet.status.on_agent_reply;
   const changed = await changeStatus(tx, ctx, ticket, mailbox, status, 'agent_reply', {
     automation: NO_AUTOMATION,
     inReplyTo,
     references: lastCustomer?.references ?? [],
+    by: input.by,
   });
   const delivery = (await getDelivery(tx, deliveryId))!;
   return { ticketNumber, deliveryId, messageId: delivery.messageId, status: changed.ticket.status, deliveryIds: [deliveryId, ...changed.deliveryIds] };

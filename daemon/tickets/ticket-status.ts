@@ -13,16 +13,20 @@ export interface TicketChange {
   deliveryIds: number[];
 }
 
-/** Adds and removes tags, recording an event per actual change; returns the ticket with its new tags. */
-export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remove: string[]): Promise<TicketRow> {
+/**
+ * Adds and removes tags, recording an event per actual change; returns the ticket with its new
+ * tags. `by`: who asked, when a person did (an API token's name), kept in the events.
+ */
+export async function updateTags(tx: Db, ticket: TicketRow, add: string[], remove: string[], by?: string): Promise<TicketRow> {
   const removed = ticket.tags.filter((tag) => remove.includes(tag));
   const kept = ticket.tags.filter((tag) => !remove.includes(tag));
   const added = [...new Set(add)].filter((tag) => !kept.includes(tag));
   if (removed.length === 0 && added.length === 0) return ticket;
   const next = [...kept, ...added];
   await setTicketTags(tx, ticket.id, next);
-  for (const tag of added) await addTicketEvent(tx, ticket.id, 'tag.added', { tag });
-  for (const tag of removed) await addTicketEvent(tx, ticket.id, 'tag.removed', { tag });
+  const who = by === undefined ? {} : { by };
+  for (const tag of added) await addTicketEvent(tx, ticket.id, 'tag.added', { tag, ...who });
+  for (const tag of removed) await addTicketEvent(tx, ticket.id, 'tag.removed', { tag, ...who });
   return { ...ticket, tags: next };
 }
 
@@ -37,12 +41,12 @@ export async function changeStatus(
   mailbox: Mailbox,
   to: TicketStatus,
   reason: string,
-  cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[] },
+  cause: { automation: AutomationVerdict; inReplyTo: string | null; references: string[]; by?: string },
 ): Promise<TicketChange> {
   if (ticket.status === to) return { ticket, deliveryIds: [] };
   const from = ticket.status;
   await setTicketStatus(tx, ticket.id, to);
-  await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason });
+  await addTicketEvent(tx, ticket.id, 'status.changed', { from, to, reason, ...(cause.by === undefined ? {} : { by: cause.by }) });
   return enterStatus(tx, ctx, { ...ticket, status: to }, mailbox, cause);
 }
 

@@ -89,7 +89,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const queuePrefix = `mrtest-${suffix}`;
   const secret = config.secret ?? loadOrCreateSecret(dataDir);
 
-  let app = createApp(config, { logger: logs.logger, queuePrefix });
+  let app = createApp(config, { logger: logs.logger, queuePrefix, environment: env });
   let ports = await app.start();
 
   const testApp: TestApp = {
@@ -115,7 +115,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     send: (envelope, raw, sendOptions) => sendRaw(ports.smtpPort, envelope, raw, sendOptions),
     async restart() {
       await app.stop();
-      app = createApp(config, { logger: logs.logger, queuePrefix });
+      app = createApp(config, { logger: logs.logger, queuePrefix, environment: env });
       ports = await app.start();
     },
     async close() {

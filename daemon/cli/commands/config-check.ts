@@ -3,6 +3,7 @@ import { formatProblem, loadRuleSet, type RuleProblem } from '../../../rules/loa
 import { readFile } from 'node:fs/promises';
 import { redactConfig, startProblems } from '../../config.js';
 import { checkPortsFree } from '../../listen-check.js';
+import { readApiTokens } from '../../http/api/tokens-file.js';
 import { checkTlsFiles } from '../../tls-files.js';
 import { printJson, type CliContext } from '../context.js';
 
@@ -13,7 +14,9 @@ export function registerConfigCommands(program: Command, ctx: CliContext, setExi
     .description('validate the environment, the rules file and the TLS files, and that the ports are free; print the resolved config (secrets hidden)')
     .option('--json', 'machine-readable output (see README)')
     .action(async (options: { json?: boolean }) => {
-      const envProblems = [...ctx.configProblems, ...(ctx.config ? startProblems(ctx.config) : [])];
+      // The API tokens file is read at start; a broken one stops it (CONFIG_INVALID), so say so here.
+      const tokenProblems = ctx.config ? await readApiTokens(ctx.config).then(() => [], (err: Error) => [err.message]) : [];
+      const envProblems = [...ctx.configProblems, ...(ctx.config ? startProblems(ctx.config) : []), ...tokenProblems];
       let ruleProblems: RuleProblem[] = [];
       let mailboxes: string[] = [];
       if (ctx.config) {

@@ -1,0 +1,118 @@
+import type http from 'node:http';
+import type { Db } from '../../db/client.js';
+import { countTicketsByStatus } from '../../db/ticket-counts.js';
+import { listTickets } from '../../db/ticket-pages.js';
+import { TICKET_STATUSES, type TicketStatus } from '../../db/schema.js';
+import { readTicketDetail } from '../reports/ticket-detail.js';
+import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
+import { loginPage } from './login.js';
+import { clearedSessionCookie, csrfToken, readCookie, SESSION_COOKIE, sessionCookie, validCsrf, type Principal } from './session.js';
+import { ticketListPage } from './ticket-list.js';
+import { ticketPage } from './ticket-page.js';
+
+export interface ConsoleDeps {
+  db: () => Db;
+  /** The principal a token belongs to (the API's tokens and roles), or null. */
+  authenticate: (token: string) => Principal | null;
+  secret: () => string;
+}
+
+/** Nothing but the console's own files may run or load; no other site may frame it. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the console's own forms.
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The web console, server-rendered: a login form that keeps the token in an HttpOnly,
+ * SameSite=Strict cookie, the ticket queue and the ticket page. Returns false for paths it does
+ * not serve, so the HTTP server answers them.
+ */
+export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean> {
+  // Both answer the request and return true ("handled"), so a route ends with `return send(…)`.
+  const send = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): true => {
+    res.writeHead(status, { ...PAGE_HEADERS, ...headers });
+    res.end(body);
+    return true;
+  };
+  const redirect = (res: http.ServerResponse, location: string, headers: Record<string, string> = {}): true => {
+    res.writeHead(303, { location, 'cache-control': 'no-store', ...headers });
+    res.end();
+    return true;
+  };
+
+  return async (req, res, url) => {
+    const path = url.pathname;
+    if (req.method === 'GET' && (path === '/static/console.css' || path === '/static/console.js')) {
+      const css = path.endsWith('.css');
+      res.writeHead(200, { 'content-type': css ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+      res.end(css ? CONSOLE_CSS : CONSOLE_JS);
+      return true;
+    }
+    if (path === '/login') {
+      if (req.method === 'GET') return send(res, 200, loginPage(null));
+      if (req.method !== 'POST') return false;
+      const form = await readForm(req);
+      const token = form?.get('token')?.trim() ?? '';
+      if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
+      return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
+    }
+    if (path !== '/' && path !== '/logout' && path !== '/tickets' && !path.startsWith('/tickets/')) return false;
+
+    const token = readCookie(req, SESSION_COOKIE);
+    const principal = token ? deps.authenticate(token) : null;
+    if (!token || !principal) return redirect(res, '/login');
+    const csrf = csrfToken(deps.secret(), token);
+    if (req.method === 'POST') {
+      const form = await readForm(req);
+      if (!sameOrigin(req) || !validCsrf(deps.secret(), token, form?.get('csrf') ?? undefined)) return send(res, 403, 'forbidden: the form did not come from this console');
+      if (path === '/logout') return redirect(res, '/login', { 'set-cookie': clearedSessionCookie() });
+      return false;
+    }
+    if (req.method !== 'GET') return false;
+    if (path === '/') return redirect(res, '/tickets');
+    if (path === '/tickets') {
+      const status = url.searchParams.get('status') ?? '';
+      const filters = {
+        status: (TICKET_STATUSES as readonly string[]).includes(status) ? (status as TicketStatus) : undefined,
+        tag: url.searchParams.get('tag')?.trim() || undefined,
+        requester: url.searchParams.get('requester')?.trim() || undefined,
+      };
+      const db = deps.db();
+      const [rows, counts] = await Promise.all([listTickets(db, { ...filters, limit: 100 }), countTicketsByStatus(db)]);
+      return send(res, 200, ticketListPage(rows, counts, filters, { principal, csrf }));
+    }
+    const number = /^\/tickets\/(\d{1,12})$/.exec(path)?.[1];
+    const detail = number ? await readTicketDetail(deps.db(), Number(number)) : null;
+    if (!detail) return send(res, 404, 'no such ticket');
+    return send(res, 200, ticketPage(detail, { principal, csrf }));
+  };
+}
+
+async function readForm(req: http.IncomingMessage): Promise<URLSearchParams | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) return null;
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** A browser says where a form came from; one from another origin is refused even with a cookie. */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // older browsers send none on same-origin posts; SameSite and the CSRF field still apply
+  return origin === `${isSecure(req) ? 'https' : 'http'}://${req.headers.host}`;
+}
+
+function isSecure(req: http.IncomingMessage): boolean {
+  return req.headers['x-forwarded-proto'] === 'https';
+}

@@ -1,0 +1,2 @@
+CREATE INDEX "articles_visible_text_fts_idx" ON "articles" USING gin (to_tsvector('simple', "visible_text"));--> statement-breakpoint
+CREATE INDEX "tickets_subject_fts_idx" ON "tickets" USING gin (to_tsvector('simple', "subject"));
