@@ -219,6 +219,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
 
     const cliToken = randomBytes(24).toString('hex');
     const tokenCheck = createTokenCheck(apiTokens);
+    const apiServices = createApiServices({ db, rules: currentRules, secret, metrics, enqueueDelivery });
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -235,9 +236,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       }),
       runCli: embedded ? runCommand : null,
       cliToken,
-      api: apiTokens.length > 0 ? { authenticate: tokenCheck, services: createApiServices({ db, rules: currentRules, secret, metrics, enqueueDelivery }) } : null,
+      api: apiTokens.length > 0 ? { authenticate: tokenCheck, services: apiServices } : null,
       // The console signs in with the same tokens and roles as the API.
-      console: apiTokens.length > 0 ? createConsole({ db: () => db, authenticate: (token) => tokenCheck(`Bearer ${token}`), secret: () => secret }) : null,
+      console:
+        apiTokens.length > 0
+          ? createConsole({
+              db: () => db,
+              services: () => apiServices,
+              rules: () => ({ file: config.rulesFile, ruleSet: currentRules(), lastReload: need(rules, 'rules').lastReload(), problems: need(rules, 'rules').lastProblems() }),
+              authenticate: (token) => tokenCheck(`Bearer ${token}`),
+              secret: () => secret,
+            })
+          : null,
     });
     const httpPort = await http.listen().catch(listenFailed('MAILROOM_HTTP_PORT', config.http));
     if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });

@@ -9,9 +9,18 @@ import { loginPage } from './login.js';
 import { clearedSessionCookie, csrfToken, readCookie, SESSION_COOKIE, sessionCookie, validCsrf, type Principal } from './session.js';
 import { ticketListPage } from './ticket-list.js';
 import { ticketPage } from './ticket-page.js';
+import { failuresPage } from './failures-page.js';
+import { rulesPage, type RulesView } from './rules-page.js';
+import { failuresCsv, parseDateFilter } from '../reports/failures.js';
+import type { ApiServices } from '../http/api/services.js';
+import { AppError } from '../errors.js';
 
 export interface ConsoleDeps {
   db: () => Db;
+  /** The changes agents make, the same the API makes (one transaction each, mail enqueued after). */
+  services: () => ApiServices;
+  /** The rules in force and how the last edit of the file went. */
+  rules: () => RulesView;
   /** The principal a token belongs to (the API's tokens and roles), or null. */
   authenticate: (token: string) => Principal | null;
   secret: () => string;
@@ -63,7 +72,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
       return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
     }
-    if (path !== '/' && path !== '/logout' && path !== '/tickets' && !path.startsWith('/tickets/')) return false;
+    if (!['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules'].includes(path) && !path.startsWith('/tickets/')) return false;
 
     const token = readCookie(req, SESSION_COOKIE);
     const principal = token ? deps.authenticate(token) : null;
@@ -73,7 +82,10 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       const form = await readForm(req);
       if (!sameOrigin(req) || !validCsrf(deps.secret(), token, form?.get('csrf') ?? undefined)) return send(res, 403, 'forbidden: the form did not come from this console');
       if (path === '/logout') return redirect(res, '/login', { 'set-cookie': clearedSessionCookie() });
-      return false;
+      const replyTo = /^\/tickets\/(\d{1,12})\/reply$/.exec(path)?.[1];
+      if (!replyTo) return false;
+      if (principal.role === 'read') return send(res, 403, 'forbidden: a read token cannot reply');
+      return replyFromForm(res, Number(replyTo), form!, principal, csrf);
     }
     if (req.method !== 'GET') return false;
     if (path === '/') return redirect(res, '/tickets');
@@ -88,11 +100,46 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       const [rows, counts] = await Promise.all([listTickets(db, { ...filters, limit: 100 }), countTicketsByStatus(db)]);
       return send(res, 200, ticketListPage(rows, counts, filters, { principal, csrf }));
     }
+    if (path === '/rules') return send(res, 200, rulesPage(deps.rules(), { principal, csrf }));
+    if (path === '/failures' || path === '/failures.csv') {
+      const query = { since: url.searchParams.get('since') ?? '', until: url.searchParams.get('until') ?? '', reason: url.searchParams.get('reason')?.trim() ?? '', ticket: url.searchParams.get('ticket')?.trim() ?? '' };
+      const since = parseDateFilter(query.since || undefined);
+      const until = parseDateFilter(query.until || undefined);
+      const ticket = /^\d{1,12}$/.test(query.ticket) ? Number(query.ticket) : undefined;
+      const problem = since === 'invalid' || until === 'invalid' ? 'Dates look like 2026-11-21.' : query.ticket && ticket === undefined ? 'A ticket is a number.' : null;
+      const rows = problem
+        ? []
+        : (await deps.services().failures({ since: since as Date | undefined, until: until as Date | undefined, ticketNumber: ticket, reason: query.reason || undefined, limit: 500 })).map(({ mark: _mark, ...row }) => row);
+      if (path === '/failures.csv') {
+        res.writeHead(problem ? 400 : 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mailroom-failures.csv"', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+        res.end(problem ?? failuresCsv(rows, { bom: true }));
+        return true;
+      }
+      return send(res, problem ? 400 : 200, failuresPage(rows, query, problem, { principal, csrf }));
+    }
     const number = /^\/tickets\/(\d{1,12})$/.exec(path)?.[1];
     const detail = number ? await readTicketDetail(deps.db(), Number(number)) : null;
     if (!detail) return send(res, 404, 'no such ticket');
-    return send(res, 200, ticketPage(detail, { principal, csrf }));
+    const replied = url.searchParams.get('replied');
+    return send(res, 200, ticketPage(detail, { principal, csrf, notice: replied && /^\d+$/.test(replied) ? `Reply queued as delivery ${replied}.` : null }));
   };
+
+  async function replyFromForm(res: http.ServerResponse, number: number, form: URLSearchParams, principal: Principal, csrf: string): Promise<true> {
+    const body = form.get('body')?.trim() ?? '';
+    const status = form.get('status') ?? '';
+    const problem = !body ? 'The reply is empty.' : status && !(TICKET_STATUSES as readonly string[]).includes(status) ? 'Unknown status.' : null;
+    if (!problem) {
+      try {
+        const result = await deps.services().reply(number, { body, cc: [], status: (status || undefined) as TicketStatus | undefined, by: principal.name });
+        return redirect(res, `/tickets/${number}?replied=${result.deliveryId}`);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    const detail = await readTicketDetail(deps.db(), number);
+    if (!detail) return send(res, 404, 'no such ticket');
+    return send(res, 400, ticketPage(detail, { principal, csrf, problem }));
+  }
 }
 
 async function readForm(req: http.IncomingMessage): Promise<URLSearchParams | null> {

@@ -1,3 +1,4 @@
+import { TICKET_STATUSES } from '../../db/schema.js';
 import type { TicketDetail } from '../reports/ticket-detail.js';
 import { html } from './html.js';
 import { page } from './layout.js';
@@ -10,9 +11,12 @@ const utc = (iso: string | null) => (iso ? html`<time datetime="${iso}">${iso.sl
  * who takes part and whether mail reached them (a failed recipient in red with its SMTP code),
  * the mail sent, and the event log.
  */
-export function ticketPage(detail: TicketDetail, options: { principal: Principal; csrf: string }): string {
+export function ticketPage(detail: TicketDetail, options: { principal: Principal; csrf: string; notice?: string | null; problem?: string | null }): string {
   const t = detail.ticket;
+  const canChange = options.principal.role !== 'read';
   const body = html`<h1>#${t.number} ${t.subject || '(no subject)'}</h1>
+${options.notice ? html`<p role="status" class="sent">${options.notice}</p>` : ''}
+${options.problem ? html`<p role="alert" class="error">${options.problem}</p>` : ''}
 <p class="meta">Status <strong>${t.status}</strong> · mailbox ${t.mailbox} · requester ${t.requester ?? '—'} · category ${t.category ?? '—'}
 ${t.tags.length ? html` · ${t.tags.map((tag) => html`<span class="tag">${tag}</span>`)}` : ''}
 ${t.linkedTicket ? html` · linked to <a href="/tickets/${t.linkedTicket}">#${t.linkedTicket}</a>` : ''}</p>
@@ -30,6 +34,17 @@ ${detail.articles.map(
   ${a.attachments.length ? html`<ul>${a.attachments.map((x) => html`<li>📎 ${x.filename ?? '(unnamed)'} (${x.contentType}, ${x.size} bytes)</li>`)}</ul>` : ''}
 </article>`,
   )}</section>
+${
+  canChange
+    ? html`<section aria-labelledby="reply"><h2 id="reply">Reply</h2>
+<form method="post" action="/tickets/${t.number}/reply">
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  <label>Reply to ${t.requester ?? 'the requester'} <textarea name="body" rows="6" required></textarea></label>
+  <label>Status afterwards <select name="status"><option value="">as the rules say</option>${TICKET_STATUSES.map((status) => html`<option value="${status}">${status}</option>`)}</select></label>
+  <p><button type="submit">Send reply</button></p>
+</form></section>`
+    : ''
+}
 <section aria-labelledby="sent"><h2 id="sent">Mail sent</h2>
 ${
   detail.deliveries.length === 0

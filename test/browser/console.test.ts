@@ -1,5 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTicketByNumber } from '../../db/tickets.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { ticketDetail } from '../helpers/queries.js';
+import { waitFor } from '../helpers/wait.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -10,24 +16,30 @@ import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
  * queue and reads it; whatever a customer writes is shown, never run.
  */
 const TOKEN = 'console-test-token-0123456789abcdef';
+const READ_TOKEN = 'console-read-token-0123456789abcdef';
 let t: TestApp;
+let sink: SmtpSink;
 let browser: Browser;
 beforeAll(async () => {
-  t = await startTestApp({ env: { MAILROOM_API_TOKEN: TOKEN } });
+  sink = await startSmtpSink();
+  const tokensFile = path.join((await import('node:os')).tmpdir(), `mailroom-console-tokens-${process.pid}.yaml`);
+  writeFileSync(tokensFile, `- name: maria\n  role: agent\n  token: ${TOKEN}\n- name: auditor\n  role: read\n  token: ${READ_TOKEN}\n`);
+  t = await startTestApp({ env: { MAILROOM_API_TOKENS_FILE: tokensFile, MAILROOM_SMTP_RELAY: sink.url } });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  await sink?.close();
 });
 
 const base = () => `http://127.0.0.1:${t.httpPort}`;
 
-async function loggedIn(): Promise<Page> {
-  const page = await browser.newPage();
+async function loggedIn(token = TOKEN): Promise<Page> {
+  const page = await browser.newPage({ acceptDownloads: true });
   await page.goto(`${base()}/tickets`);
   expect(new URL(page.url()).pathname).toBe('/login');
-  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`${base()}/tickets`);
   return page;
@@ -85,5 +97,74 @@ describe('the web console', () => {
     expect(noField.status()).toBe(403);
     await page.goto(`${base()}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets');
+  });
+
+  it('sends an agent reply with a status from the ticket page; a read token gets no form and cannot post one', async () => {
+    const sent = await t.send({ from: 'rosa@cliente.es', to: ['soporte@example.com'] }, rawMessage({ from: 'rosa@cliente.es', subject: 'No puedo entrar', body: 'Hola' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const page = await loggedIn();
+    await page.goto(`${base()}/tickets/${ticket.number}`);
+    await page.getByLabel(/Reply to rosa@cliente.es/).fill('Hola Rosa, ya está resuelto.');
+    await page.getByLabel('Status afterwards').selectOption('solved');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(/Reply queued as delivery \d+/);
+    await waitFor(() => sink.mails.find((m) => m.rcptTo.includes('rosa@cliente.es') && m.message.text.includes('ya está resuelto')), 'the reply at the relay');
+    expect((await findTicketByNumber(t.db, ticket.number))!.status).toBe('solved');
+    expect((await ticketDetail(t, ticket.id)).events.find((e) => e.type === 'agent.replied')?.data).toMatchObject({ by: 'maria' });
+
+    const reader = await loggedIn(READ_TOKEN);
+    await reader.goto(`${base()}/tickets/${ticket.number}`);
+    expect(await reader.getByRole('button', { name: 'Send reply' }).count()).toBe(0);
+    const html = await reader.content();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const posted = await reader.request.post(`${base()}/tickets/${ticket.number}/reply`, { headers: { origin: base() }, form: { csrf, body: 'Not allowed' } });
+    expect(posted.status()).toBe(403);
+  });
+
+  it('shows a failed recipient in red with its SMTP code, lists it under failures and exports the CSV', async () => {
+    sink.rcptReplies.set('nadie@cliente.es', [550, '5.1.1 <nadie@cliente.es>: Recipient address rejected: User unknown']);
+    const sent = await t.send({ from: 'nadie@cliente.es', to: ['soporte@example.com'] }, rawMessage({ from: 'nadie@cliente.es', subject: 'Rebote', body: 'Hola' }));
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const page = await loggedIn();
+    await page.goto(`${base()}/tickets/${ticket.number}`);
+    // The agent's answer is what the relay refuses (these rules send no acknowledgement).
+    await page.getByLabel(/Reply to nadie@cliente.es/).fill('Le respondemos.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await waitFor(async () => ((await ticketDetail(t, ticket.id)).events.some((e) => e.type === 'delivery.failed') ? true : undefined), 'the refusal recorded');
+    await page.reload();
+    const cell = page.locator('td.failed', { hasText: 'failed' }).first();
+    expect(await cell.evaluate((element) => getComputedStyle(element).color)).toBe('rgb(164, 22, 26)');
+    await expect(page.locator('tr', { hasText: 'nadie@cliente.es' }).first().textContent()).resolves.toContain('550 5.1.1');
+
+    await page.getByRole('link', { name: 'Failures' }).click();
+    await page.getByLabel('Ticket').fill(String(ticket.number));
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page.locator('tbody tr').count()).resolves.toBe(1);
+    await expect(page.locator('tbody').textContent()).resolves.toContain('nadie@cliente.es');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.startsWith('\uFEFFat,ticket,')).toBe(true);
+    expect(csv).toContain('nadie@cliente.es');
+    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('shows which rules serve and, after a rejected edit, each problem with its line and column', async () => {
+    const page = await loggedIn();
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('The file on disk is in force');
+    await expect(page.locator('main').textContent()).resolves.toContain('soporte@example.com');
+    const good = readFileSync(t.rulesFile, 'utf8');
+    writeFileSync(t.rulesFile, `${good}\nunknown_section: 1\n`);
+    try {
+      expect(await t.app.reloadRules()).toBe(false);
+      await page.reload();
+      const alert = await page.getByRole('alert').textContent();
+      expect(alert).toContain('was rejected; the last good rules stay in force');
+      expect(alert).toMatch(/rules\.yaml:\d+:\d+/);
+      expect(alert).toContain('unknown_section');
+    } finally {
+      writeFileSync(t.rulesFile, good);
+      await t.app.reloadRules();
+    }
   });
 });
