@@ -137,6 +137,9 @@ export const tickets = pgTable(
   },
   (table) => [
     index('tickets_status_idx').on(table.status, table.updatedAt),
+    // The API's pages by update or creation time: (time, id) walked in order, never sorted whole.
+    index('tickets_updated_idx').on(table.updatedAt, table.id),
+    index('tickets_created_idx').on(table.createdAt, table.id),
     // The API's text search (db/ticket-pages.ts): without it every search reads every subject.
     index('tickets_subject_fts_idx').using('gin', sql`to_tsvector('simple', ${table.subject})`),
   ],

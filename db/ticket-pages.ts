@@ -49,15 +49,18 @@ export type TicketPageRow = TicketListItem & { mark: TicketPageMark };
  * make the next page start in the middle of the same millisecond.
  */
 export async function pageTickets(db: Db, filter: TicketPageFilter): Promise<TicketPageRow[]> {
-  const key: SQL<string> =
-    filter.sort === 'number'
-      ? sql<string>`${tickets.number}::bigint`
-      : sql<string>`(extract(epoch from ${filter.sort === 'created' ? tickets.createdAt : tickets.updatedAt}) * 1000000)::bigint`;
+  const time = filter.sort === 'created' ? tickets.createdAt : tickets.updatedAt;
+  // Ordered by the column itself, so the (column, id) indexes serve the page; the mark keeps it
+  // as whole microseconds, turned back into a timestamp exactly (an interval, not a float).
+  const orderColumn = filter.sort === 'number' ? tickets.number : time;
+  const key: SQL<string> = filter.sort === 'number' ? sql<string>`${tickets.number}::bigint` : sql<string>`(extract(epoch from ${time}) * 1000000)::bigint`;
+  const markValue = (mark: TicketPageMark) =>
+    filter.sort === 'number' ? sql`${mark.key}::bigint` : sql`(timestamptz 'epoch' + (${mark.key}::bigint || ' microseconds')::interval)`;
   const direction = filter.order === 'asc' ? asc : desc;
   const after = filter.after
     ? filter.order === 'asc'
-      ? sql`(${key}, ${tickets.id}) > (${filter.after.key}::bigint, ${filter.after.id}::bigint)`
-      : sql`(${key}, ${tickets.id}) < (${filter.after.key}::bigint, ${filter.after.id}::bigint)`
+      ? sql`(${orderColumn}, ${tickets.id}) > (${markValue(filter.after)}, ${filter.after.id}::bigint)`
+      : sql`(${orderColumn}, ${tickets.id}) < (${markValue(filter.after)}, ${filter.after.id}::bigint)`
     : undefined;
   const words = filter.q?.trim() ? sql`websearch_to_tsquery('simple', ${filter.q.trim()})` : null;
   const rows = await db
@@ -91,7 +94,7 @@ export async function pageTickets(db: Db, filter: TicketPageFilter): Promise<Tic
         after,
       ),
     )
-    .orderBy(direction(key), direction(tickets.id))
+    .orderBy(direction(orderColumn), direction(tickets.id))
     .limit(filter.limit);
   return rows.map(({ id, key: sortKey, ...item }) => ({ ...item, mark: { key: sortKey, id } }));
 }
