@@ -219,7 +219,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
 
     const cliToken = randomBytes(24).toString('hex');
     const tokenCheck = createTokenCheck(apiTokens);
-    const apiServices = createApiServices({ db, rules: currentRules, secret, metrics, enqueueDelivery });
+    const enqueue = (id: number): void => {
+      need(queue, 'queue')
+        .enqueue(id)
+        .then(
+          () => enqueueFailures.succeed(),
+          (err: unknown) => enqueueFailures.fail(err, { inboundId: id }),
+        );
+    };
+    const depthQueues = [
+      { name: QUEUES.inbound.name, queue },
+      { name: QUEUES.outbound.name, queue: outboundQueue },
+    ];
+    const rulesView = () => ({ file: config.rulesFile, ruleSet: currentRules(), lastReload: need(rules, 'rules').lastReload(), problems: need(rules, 'rules').lastProblems() });
+    const apiServices = createApiServices({ db, rules: currentRules, rulesView, secret, metrics, enqueueDelivery, enqueueInbound: enqueue });
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -228,10 +241,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       metrics: createMetricsScrape({
         metrics,
         db,
-        queues: [
-          { name: QUEUES.inbound.name, queue },
-          { name: QUEUES.outbound.name, queue: outboundQueue },
-        ],
+        queues: depthQueues,
         rules,
       }),
       runCli: embedded ? runCommand : null,
@@ -243,23 +253,17 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           ? createConsole({
               db: () => db,
               services: () => apiServices,
-              rules: () => ({ file: config.rulesFile, ruleSet: currentRules(), lastReload: need(rules, 'rules').lastReload(), problems: need(rules, 'rules').lastProblems() }),
+              rules: rulesView,
               authenticate: (token) => tokenCheck(`Bearer ${token}`),
               secret: () => secret,
+              // Null for a queue that did not answer in time, as the metrics scrape leaves it out.
+              queueDepths: () => Promise.all(depthQueues.map(async (q) => ({ name: q.name, depth: await withDeadline<number | null>(q.queue.depth(), PROBE_DEADLINE_MS, () => null).catch(() => null) }))),
             })
           : null,
     });
     const httpPort = await http.listen().catch(listenFailed('MAILROOM_HTTP_PORT', config.http));
     if (releaseDataDir) publishDaemonInfo(config.dataDir, { pid: process.pid, httpHost: config.http.host, httpPort, token: cliToken });
 
-    const enqueue = (id: number): void => {
-      need(queue, 'queue')
-        .enqueue(id)
-        .then(
-          () => enqueueFailures.succeed(),
-          (err: unknown) => enqueueFailures.fail(err, { inboundId: id }),
-        );
-    };
     smtp = createSmtpIntake({ config, db, logger: logger.child({ component: 'smtp' }), rules: currentRules, onStored: enqueue, metrics });
     const smtpPort = await smtp.listen().catch(listenFailed('MAILROOM_SMTP_PORT', config.smtp));
     log.info(

@@ -12,6 +12,14 @@ export interface RulesReload {
   error: string | null;
 }
 
+/** The rules in force, their file, and how the last edit of it went: what the console and the API show. */
+export interface RulesView {
+  file: string;
+  ruleSet: RuleSet;
+  lastReload: RulesReload;
+  problems: RuleProblem[];
+}
+
 export interface RulesStore {
   current(): RuleSet;
   /** Problems of the last reload that was rejected; empty when the file in force is the file on disk. */

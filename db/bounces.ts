@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import type { Db } from './client.js';
 import { bounces, contacts, deliveries, deliveryRecipients, ticketParticipants, tickets, type BounceRowKind } from './schema.js';
@@ -17,11 +17,12 @@ export async function findBounceOfInbound(db: Db, inboundId: number): Promise<Bo
   return row ?? null;
 }
 
-export async function listBounces(db: Db, filter: { unmatched: boolean; limit: number }) {
+/** Newest first; `beforeId` continues a page. */
+export async function listBounces(db: Db, filter: { unmatched: boolean; limit: number; beforeId?: number }) {
   return db
     .select()
     .from(bounces)
-    .where(filter.unmatched ? isNull(bounces.matchedBy) : undefined)
+    .where(and(filter.unmatched ? isNull(bounces.matchedBy) : undefined, filter.beforeId !== undefined ? lt(bounces.id, filter.beforeId) : undefined))
     .orderBy(desc(bounces.id))
     .limit(filter.limit);
 }

@@ -273,11 +273,12 @@ export async function findInboundStandings(db: Db, ids: number[]): Promise<Inbou
   return found;
 }
 
-export async function listInbound(db: Db, filter: { state?: InboundState; limit: number }): Promise<InboundSummary[]> {
+/** Newest first; `beforeId` continues a page (ids only grow, so paging never repeats a row). */
+export async function listInbound(db: Db, filter: { state?: InboundState; limit: number; beforeId?: number }): Promise<InboundSummary[]> {
   return db
     .select(summaryColumns)
     .from(inboundMessages)
-    .where(filter.state ? eq(inboundMessages.state, filter.state) : undefined)
+    .where(and(filter.state ? eq(inboundMessages.state, filter.state) : undefined, filter.beforeId !== undefined ? lt(inboundMessages.id, filter.beforeId) : undefined))
     .orderBy(desc(inboundMessages.id))
     .limit(filter.limit);
 }

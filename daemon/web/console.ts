@@ -11,6 +11,9 @@ import { ticketListPage } from './ticket-list.js';
 import { ticketPage } from './ticket-page.js';
 import { failuresPage } from './failures-page.js';
 import { rulesPage, type RulesView } from './rules-page.js';
+import { MAX_PLAYGROUND_FORM_BYTES, playgroundFromForm } from './rules-playground.js';
+import { operationsPage } from './operations-page.js';
+import { operationsAction, operationsNotice, readOperationsView, type QueueDepths } from './operations.js';
 import { failuresCsv, parseDateFilter } from '../reports/failures.js';
 import type { ApiServices } from '../http/api/services.js';
 import { AppError } from '../errors.js';
@@ -24,6 +27,8 @@ export interface ConsoleDeps {
   /** The principal a token belongs to (the API's tokens and roles), or null. */
   authenticate: (token: string) => Principal | null;
   secret: () => string;
+  /** Jobs waiting per queue, as the metrics scrape reads them. */
+  queueDepths: QueueDepths;
 }
 
 /** Nothing but the console's own files may run or load; no other site may frame it. */
@@ -67,21 +72,29 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     if (path === '/login') {
       if (req.method === 'GET') return send(res, 200, loginPage(null));
       if (req.method !== 'POST') return false;
-      const form = await readForm(req);
+      const form = await readForm(req, MAX_FORM_BYTES);
       const token = form?.get('token')?.trim() ?? '';
       if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
       return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
     }
-    if (!['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules'].includes(path) && !path.startsWith('/tickets/')) return false;
+    if (!['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules', '/rules/playground', '/operations'].includes(path) && !path.startsWith('/tickets/') && !path.startsWith('/operations/')) return false;
 
     const token = readCookie(req, SESSION_COOKIE);
     const principal = token ? deps.authenticate(token) : null;
     if (!token || !principal) return redirect(res, '/login');
     const csrf = csrfToken(deps.secret(), token);
     if (req.method === 'POST') {
-      const form = await readForm(req);
+      const form = await readForm(req, path === '/rules/playground' ? MAX_PLAYGROUND_FORM_BYTES : MAX_FORM_BYTES);
+      if (path === '/rules/playground' && form === null && sameOrigin(req)) return send(res, 413, 'the message is larger than 2 MB');
       if (!sameOrigin(req) || !validCsrf(deps.secret(), token, form?.get('csrf') ?? undefined)) return send(res, 403, 'forbidden: the form did not come from this console');
       if (path === '/logout') return redirect(res, '/login', { 'set-cookie': clearedSessionCookie() });
+      if (path === '/rules/playground') {
+        if (principal.role !== 'admin') return send(res, 403, 'forbidden: the playground needs an admin token');
+        const answer = await playgroundFromForm(form!, { services: deps.services(), rules: deps.rules() }, { principal, csrf });
+        return send(res, answer.status, answer.body);
+      }
+      const action = await operationsAction(path, form!, principal, { db: deps.db(), services: deps.services() });
+      if (action) return 'forbidden' in action ? send(res, 403, action.forbidden) : redirect(res, action.redirect);
       const replyTo = /^\/tickets\/(\d{1,12})\/reply$/.exec(path)?.[1];
       if (!replyTo) return false;
       if (principal.role === 'read') return send(res, 403, 'forbidden: a read token cannot reply');
@@ -101,6 +114,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       return send(res, 200, ticketListPage(rows, counts, filters, { principal, csrf }));
     }
     if (path === '/rules') return send(res, 200, rulesPage(deps.rules(), { principal, csrf }));
+    if (path === '/operations') return send(res, 200, operationsPage(await readOperationsView(deps.db(), deps.queueDepths), { principal, csrf, ...operationsNotice(url.searchParams) }));
     if (path === '/failures' || path === '/failures.csv') {
       const query = { since: url.searchParams.get('since') ?? '', until: url.searchParams.get('until') ?? '', reason: url.searchParams.get('reason')?.trim() ?? '', ticket: url.searchParams.get('ticket')?.trim() ?? '' };
       const since = parseDateFilter(query.since || undefined);
@@ -142,12 +156,12 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
   }
 }
 
-async function readForm(req: http.IncomingMessage): Promise<URLSearchParams | null> {
+async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<URLSearchParams | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) return null;
+    if (size > maxBytes) return null;
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

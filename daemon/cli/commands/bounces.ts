@@ -4,6 +4,7 @@ import { listBounces, listFailures, listSuppressions, removeSuppression } from '
 import { TICKET_STATUSES, type TicketStatus } from '../../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { failuresCsv, failuresJson, parseDateFilter } from '../../reports/failures.js';
+import { bounceRecord, suppressionRecord } from '../../reports/bounce-records.js';
 import { formatTable, formatTime, printJson, truncate, type CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { positive } from './tickets.js';
@@ -60,19 +61,7 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
     .option('--json', 'machine-readable output (see README)')
     .action(async (options: { unmatched?: boolean; limit: string; json?: boolean }) => {
       const rows = await ctx.withDb((db) => listBounces(db, { unmatched: Boolean(options.unmatched), limit: positive(options.limit) }));
-      const records = rows.map((r) => ({
-        id: r.id,
-        inboundId: r.inboundId,
-        at: r.createdAt.toISOString(),
-        kind: r.kind,
-        matchedBy: r.matchedBy,
-        unmatchedReason: r.unmatchedReason,
-        deliveryId: r.deliveryId,
-        ticketId: r.ticketId,
-        source: r.source,
-        originalMessageId: r.originalMessageId,
-        recipients: r.recipients,
-      }));
+      const records = rows.map(bounceRecord);
       if (options.json) return printJson(ctx, { bounces: records });
       if (records.length === 0) return ctx.io.out('no bounces\n');
       ctx.io.out(
@@ -96,7 +85,7 @@ export function registerDeliveryCommands(program: Command, ctx: CliContext): voi
     .option('--json', 'machine-readable output (see README)')
     .action(async (options: { json?: boolean }) => {
       const rows = await ctx.withDb((db) => listSuppressions(db));
-      const records = rows.map((r) => ({ address: r.address, suppressedAt: r.suppressedAt?.toISOString() ?? null, reason: r.reason, softBounces: r.softBounces }));
+      const records = rows.map(suppressionRecord);
       if (options.json) return printJson(ctx, { suppressions: records });
       if (records.length === 0) return ctx.io.out('no suppressed addresses\n');
       ctx.io.out(formatTable(['ADDRESS', 'SINCE', 'REASON'], records.map((r) => [r.address, r.suppressedAt ? formatTime(new Date(r.suppressedAt), ctx.io) : '', r.reason ?? ''])));

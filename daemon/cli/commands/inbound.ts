@@ -1,17 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { INBOUND_STATES, type InboundState } from '../../../db/schema.js';
-import { findInboundRaw, findInboundStandings, getInbound, listInbound, resetInboundForReplay, type InboundStanding, type InboundSummary } from '../../../db/inbound.js';
-import { findTicketById } from '../../../db/tickets.js';
-import { parseMessage } from '../../../parsers/message.js';
-import { withDeadline } from '../../deadline.js';
+import { findInboundRaw, findInboundStandings, getInbound, listInbound, resetInboundForReplay, type InboundStanding } from '../../../db/inbound.js';
+import { inboundRecord, readInboundDetail } from '../../reports/spool-records.js';
 import { AppError } from '../../errors.js';
 import { formatTable, formatTime, printJson, truncate, type CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { describeSenderAuth, positive } from './tickets.js';
 
-/** `show` parses a message that may be hostile (and, forwarded, inside the daemon): never for long. */
-const SHOW_PARSE_DEADLINE_MS = 20_000;
 /** How long `replay --wait` waits for the rows when no --timeout is given. */
 const DEFAULT_WAIT_SECONDS = 60;
 const MAX_WAIT_SECONDS = 3600;
@@ -39,7 +35,7 @@ export function registerInboundCommands(program: Command, ctx: CliContext): void
       const rows = await ctx.withDb((db) => listInbound(db, { state: options.state as InboundState | undefined, limit: positive(options.limit) }));
       if (options.json) {
         printJson(ctx, {
-          inbound: rows.map(rowRecord),
+          inbound: rows.map(inboundRecord),
         });
         return;
       }
@@ -69,32 +65,9 @@ export function registerInboundCommands(program: Command, ctx: CliContext): void
     .option('--json', 'machine-readable output (see README)')
     .action(async (idText: string, options: { json?: boolean }) => {
       const id = positive(idText);
-      const { row, raw, ticketNumber } = await ctx.withDb(async (db) => {
-        const found = await getInbound(db, id);
-        if (!found) throw new AppError('NOT_FOUND', `no spool row ${id}`);
-        const ticket = found.ticketId ? await findTicketById(db, found.ticketId) : null;
-        // A row still arriving has only part of its bytes stored.
-        return { row: found, raw: found.state === 'receiving' ? null : await findInboundRaw(db, id), ticketNumber: ticket?.number ?? null };
-      });
-      const parsed = raw
-        ? await withDeadline(parseMessage(raw, { keepAttachmentContent: false }), SHOW_PARSE_DEADLINE_MS, () => ({ ok: false as const, error: `not parsed within ${SHOW_PARSE_DEADLINE_MS / 1000} s` }))
-        : null;
-      const message = parsed?.ok ? parsed.message : null;
-      const shown = {
-        ...rowRecord(row),
-        chunkCount: row.chunkCount,
-        ticketNumber,
-        releasedAt: row.releasedAt?.toISOString() ?? null,
-        updatedAt: row.updatedAt.toISOString(),
-        processedAt: row.processedAt?.toISOString() ?? null,
-        from: message?.from?.address ?? null,
-        fromName: message?.from?.name || null,
-        to: message?.to.map((a) => a.address) ?? [],
-        subject: message?.subject ?? null,
-        date: message?.date?.toISOString() ?? null,
-        messageId: message?.messageId ?? null,
-        parseError: parsed && !parsed.ok ? parsed.error : null,
-      };
+      const found = await ctx.withDb((db) => readInboundDetail(db, id));
+      if (!found) throw new AppError('NOT_FOUND', `no spool row ${id}`);
+      const { row, message, detail: shown } = found;
       if (options.json) {
         printJson(ctx, shown);
         return;
@@ -117,7 +90,7 @@ export function registerInboundCommands(program: Command, ctx: CliContext): void
             `date:       ${message?.date ? formatTime(message.date, ctx.io) : ''}`,
             `message-id: ${shown.messageId ? `<${shown.messageId}>` : ''}`,
           ]
-        : [raw === null ? 'message:    still arriving' : `unreadable: ${shown.parseError ?? ''}`];
+        : [!found.stored ? 'message:    still arriving' : `unreadable: ${shown.parseError ?? ''}`];
       ctx.io.out(`${about.filter(Boolean).join('\n')}\n\n${headers.join('\n')}\n`);
     });
 
@@ -263,23 +236,3 @@ function whyNotReplayed(id: number, state: InboundState | null): string {
 }
 
 /** A spool row as `inbound list --json` shows it; `inbound show` adds to it. */
-function rowRecord(row: InboundSummary) {
-  return {
-    id: row.id,
-    receivedAt: row.receivedAt.toISOString(),
-    state: row.state,
-    reason: row.stateReason,
-    error: row.lastError,
-    attempts: row.attempts,
-    mailFrom: row.mailFrom,
-    rcptTo: row.rcptTo,
-    clientAddress: row.clientAddress,
-    clientHelo: row.clientHelo,
-    tls: row.tls,
-    sizeBytes: row.sizeBytes,
-    sha256: row.sha256,
-    ticketId: row.ticketId,
-    articleId: row.articleId,
-    senderAuth: row.senderAuth ?? null,
-  };
-}

@@ -1,18 +1,8 @@
 import type { Command } from 'commander';
-import { findContact } from '../../../db/tickets.js';
-import { decideAutoReply, type AutoReplyInput } from '../../../parsers/auto-generated.js';
-import { parseMessage, type ParsedMessage } from '../../../parsers/message.js';
-import { decide, type PlannedMail, type TicketBefore } from '../../../rules/decide.js';
 import { formatProblem, loadRuleSet, type RuleProblem } from '../../../rules/load.js';
-import { planWithoutRequest } from '../../../rules/plan.js';
-import { findMailbox } from '../../../rules/mailboxes.js';
 import type { RuleSet } from '../../../rules/schema.js';
-import { renderReply } from '../../../rules/templates/render-reply.js';
 import { AppError } from '../../errors.js';
-import { messageFacts, redactMessage } from '../../pipeline/apply-rules.js';
-import { autoReplyCounts } from '../../tickets/automatic-mail.js';
-import { ticketForReply, type ReplyTarget } from '../../tickets/ticket-state.js';
-import { classifyMessage } from '../../pipeline/classify.js';
+import { dryRunRules, type RulesDryRunReport } from '../../reports/rules-dry-run.js';
 import { printJson, type CliContext } from '../context.js';
 
 async function loadFile(ctx: CliContext, file: string): Promise<{ ok: true; ruleSet: RuleSet } | { ok: false; problems: RuleProblem[] }> {
@@ -76,12 +66,6 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
       } catch (err) {
         throw new AppError('NOT_FOUND', `cannot read ${messageFile}: ${(err as Error).message}`);
       }
-      const parsed = await parseMessage(raw);
-      if (!parsed.ok) {
-        ctx.io.err(`${messageFile}: cannot parse: ${parsed.error}\n`);
-        setExit(1);
-        return;
-      }
       // Reply tokens are recognised with the daemon's secret when there is one; without it none verifies.
       let secret = '';
       try {
@@ -89,22 +73,13 @@ export function registerRulesCommands(program: Command, ctx: CliContext, setExit
       } catch {
         secret = '';
       }
-      const ruleSet = loaded.ruleSet;
-      const message = parsed.message;
-      const now = new Date();
-      const newTicket: TicketBefore = { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
-      const report =
-        ticketNumber === null
-          ? await simulate(ruleSet, message, secret, now, { ticket: newTicket, ticketId: null, opens: null }, async (recipient) => ({ suppressed: false, ...(await autoReplyCounts(null, ruleSet, null, recipient, now)) }))
-          : await ctx.withDb(async (db) => {
-              const sender = (message.from?.address ?? '').toLowerCase();
-              const target = await ticketForReply(db, ruleSet, ticketNumber, sender, newNumber);
-              if (!target) throw new AppError('NOT_FOUND', `no ticket ${ticketNumber}`);
-              return simulate(ruleSet, message, secret, now, target, async (recipient) => ({
-                suppressed: recipient ? ((await findContact(db, recipient))?.suppressed ?? false) : false,
-                ...(await autoReplyCounts(db, ruleSet, target.ticketId, recipient, now)),
-              }));
-            });
+      const result = await dryRunRules({ ruleSet: loaded.ruleSet, raw, ticketNumber, newNumber, secret, now: new Date() }, (use) => ctx.withDb(use));
+      if (!result.ok) {
+        ctx.io.err(`${messageFile}: cannot parse: ${result.error}\n`);
+        setExit(1);
+        return;
+      }
+      const report = result.report;
       if (options.json) {
         printJson(ctx, { file: messageFile, rules: file, ...report });
         return;
@@ -127,69 +102,7 @@ function summarize(ruleSet: RuleSet) {
   };
 }
 
-type Report = Awaited<ReturnType<typeof simulate>>;
-type MailLimits = (recipient: string | null) => Promise<Omit<AutoReplyInput, 'automation' | 'recipient'>>;
-
-/**
- * What the daemon would decide for this message on this ticket: the same decision function
- * (rules/decide.ts), the same facts taken from the message (messageFacts), then the same RFC 3834
- * check and rate limits. Nothing is stored or sent.
- */
-async function simulate(ruleSet: RuleSet, message: ParsedMessage, secret: string, now: Date, target: ReplyTarget, limitsFor: MailLimits) {
-  const recipients = [...message.to, ...message.cc].map((a) => a.address);
-  const mailbox = recipients.map((a) => findMailbox(ruleSet, a)).find((m) => m !== null) ?? ruleSet.mailboxes[0]!;
-  const envelopeFrom = /<([^>]*)>/.exec(message.headers.get('return-path')?.[0] ?? '')?.[1] ?? message.from?.address ?? '';
-  const classification = classifyMessage(ruleSet, { mailFrom: envelopeFrom, rcptTo: recipients.length ? recipients : [mailbox.address] }, message);
-  const automation = classification.automation;
-  const redacted = await redactMessage(message, ruleSet, async () => undefined);
-  const facts = messageFacts(message, mailbox, classification.details, secret, envelopeFrom, redacted);
-  const decision = decide(ruleSet, mailbox, target.ticket, facts, now);
-  const { verdict } = decision;
-  const plan = automation.autoGenerated ? null : decision.plan;
-  const withheldBy = async (mail: PlannedMail) => {
-    const verdictOnMail = decideAutoReply({ automation, recipient: mail.to, ...(await limitsFor(mail.to)) });
-    return verdictOnMail.send ? null : verdictOnMail.reason;
-  };
-  const rendered = (mail: PlannedMail) => {
-    const text = renderReply(mail.kind, ruleSet, mailbox, mail.values);
-    if (!text) return [];
-    const headers = { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' };
-    return [{ kind: mail.kind, from: `${mailbox.name} <${mailbox.address}>`, to: mail.to, cc: mail.cc, subject: text.subject, body: text.body, headers }];
-  };
-  // One mail answers the message: the reply, or the warning alone when the reply is withheld.
-  let withheld: string | null = automation.autoGenerated ? `auto_generated:${automation.reason}` : null;
-  let mails: ReturnType<typeof rendered> = [];
-  if (plan && decision.reply) {
-    withheld = await withheldBy(decision.reply);
-    if (!withheld) mails = rendered(decision.reply);
-  }
-  if (plan && decision.warningAlone && mails.length === 0) {
-    const alone = await withheldBy(decision.warningAlone);
-    if (!alone) mails = rendered(decision.warningAlone);
-    withheld ??= alone;
-  }
-  const finalPlan = plan && decision.reply && withheld && decision.reply.kind !== 'acknowledgement' ? planWithoutRequest(plan, target.ticket, ruleSet, withheld) : plan;
-  return {
-    ticket: { number: target.ticket.number, new: target.ticket.isNew, opens: target.opens, statusBefore: target.ticket.isNew ? null : target.ticket.status },
-    mailbox: mailbox.address,
-    automation,
-    category: verdict.category,
-    slaHours: verdict.slaHours,
-    responseTime: verdict.responseTime,
-    found: verdict.found,
-    missing: verdict.missing,
-    lengthProblem: verdict.lengthProblem,
-    sensitive: verdict.sensitive.map((s) => ({ id: s.id, label: s.label, inText: s.inText, attachments: s.attachmentIndexes.length })),
-    status: finalPlan?.status ?? null,
-    addTags: finalPlan?.addTags ?? [],
-    removeTags: finalPlan?.removeTags ?? [],
-    events: finalPlan?.events ?? [],
-    mails,
-    withheld,
-  };
-}
-
-function describe(r: Report): string {
+function describe(r: RulesDryRunReport): string {
   const where = r.ticket.opens
     ? `new ticket #${r.ticket.number} (${r.ticket.opens.relation === 'followup' ? 'follow-up of' : 'a stranger replied on'} #${r.ticket.opens.linkedTo})`
     : r.ticket.new

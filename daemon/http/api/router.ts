@@ -29,7 +29,7 @@ export interface ApiResponseSpec {
  * these same fields (openapi.ts).
  */
 export interface ApiRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Below /api/v1, OpenAPI style: `/tickets/{number}`. */
   path: string;
   /** `{name: pattern}` for each path parameter. */

@@ -1,9 +1,13 @@
 import type { FailureFilter } from '../../../db/bounces.js';
 import { listFailures } from '../../../db/bounces.js';
 import type { Db } from '../../../db/client.js';
-import type { TicketStatus } from '../../../db/schema.js';
+import { findInboundRaw, findInboundStandings, resetInboundForReplay } from '../../../db/inbound.js';
+import type { InboundState, TicketStatus } from '../../../db/schema.js';
 import type { RuleSet } from '../../../rules/schema.js';
+import { AppError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
+import { dryRunRules, type RulesDryRunResult } from '../../reports/rules-dry-run.js';
+import type { RulesView } from '../../rules-store.js';
 import { createAgentReply, type AgentReplyResult } from '../../tickets/agent-reply.js';
 import { changeStatusByHand, changeTagsByHand, type ManualStatusResult } from '../../tickets/manual-status.js';
 import { resendDelivery, type ResendResult } from '../../tickets/resend-delivery.js';
@@ -19,9 +23,15 @@ export interface ApiServices {
   changeTags(ticketNumber: number, add: string[], remove: string[], by: string): Promise<{ ticketNumber: number; tags: string[] }>;
   resend(deliveryId: number, input: { to?: string; unsuppress: boolean; reason?: string; by: string }): Promise<ResendResult>;
   failures(filter: FailureFilter): ReturnType<typeof listFailures>;
+  /** `inbound replay` of one row: set back to received and queued, or why not (state null: no such row). */
+  replayInbound(id: number): Promise<{ replayed: number[]; notReplayed: Array<{ id: number; state: InboundState | null }> }>;
+  /** The rules in force and how the last edit of the file went. */
+  rulesView(): RulesView;
+  /** What the daemon would do with these bytes (`rules test`); nothing is stored or sent. NOT_FOUND: no such ticket or spool row. */
+  dryRunRules(input: { raw: Buffer | { inboundId: number }; ticketNumber: number | null }): Promise<RulesDryRunResult>;
 }
 
-export function createApiServices(deps: { db: Db; rules: () => RuleSet; secret: string; metrics: Metrics; enqueueDelivery: (id: number) => void }): ApiServices {
+export function createApiServices(deps: { db: Db; rules: () => RuleSet; rulesView: () => RulesView; secret: string; metrics: Metrics; enqueueDelivery: (id: number) => void; enqueueInbound: (id: number) => void }): ApiServices {
   const { db, secret, metrics } = deps;
   return {
     db,
@@ -45,5 +55,16 @@ export function createApiServices(deps: { db: Db; rules: () => RuleSet; secret: 
       return result;
     },
     failures: (filter) => listFailures(db, filter),
+    replayInbound: async (id) => {
+      const replayed = await resetInboundForReplay(db, { ids: [id] });
+      for (const replayedId of replayed) deps.enqueueInbound(replayedId);
+      return { replayed, notReplayed: replayed.length > 0 ? [] : [{ id, state: (await findInboundStandings(db, [id]))[0]?.state ?? null }] };
+    },
+    rulesView: deps.rulesView,
+    dryRunRules: async ({ raw, ticketNumber }) => {
+      const bytes = Buffer.isBuffer(raw) ? raw : await findInboundRaw(db, raw.inboundId);
+      if (!bytes) throw new AppError('NOT_FOUND', `no spool row ${(raw as { inboundId: number }).inboundId}`);
+      return dryRunRules({ ruleSet: deps.rules(), raw: bytes, ticketNumber, secret, now: new Date() }, (use) => use(db));
+    },
   };
 }

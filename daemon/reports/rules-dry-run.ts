@@ -1,0 +1,125 @@
+import type { Db } from '../../db/client.js';
+import { findContact } from '../../db/tickets.js';
+import { decideAutoReply, type AutoReplyInput } from '../../parsers/auto-generated.js';
+import { parseMessage, type ParsedMessage } from '../../parsers/message.js';
+import { decide, type PlannedMail, type TicketBefore } from '../../rules/decide.js';
+import { findMailbox } from '../../rules/mailboxes.js';
+import { planWithoutRequest } from '../../rules/plan.js';
+import type { RuleSet } from '../../rules/schema.js';
+import { renderReply } from '../../rules/templates/render-reply.js';
+import { AppError } from '../errors.js';
+import { classifyMessage } from '../pipeline/classify.js';
+import { messageFacts, redactMessage } from '../pipeline/apply-rules.js';
+import { autoReplyCounts } from '../tickets/automatic-mail.js';
+import { ticketForReply, type ReplyTarget } from '../tickets/ticket-state.js';
+
+export interface RulesDryRunInput {
+  ruleSet: RuleSet;
+  raw: Buffer;
+  /** An existing ticket the message replies to; null: the first mail of a new ticket. */
+  ticketNumber: number | null;
+  /** The number shown for a ticket the message would open. @defaultValue 1000 */
+  newNumber?: number;
+  /** The daemon's secret, so signed reply tokens verify; '' when there is none. */
+  secret: string;
+  now: Date;
+}
+
+/** The decision, as `rules test --json` prints it (without its `file` and `rules`). */
+export type RulesDryRunReport = Awaited<ReturnType<typeof simulate>>;
+
+/** `sender`: the From address, null when there is none (text that is not a mail parses too, without one). */
+export type RulesDryRunResult = { ok: true; report: RulesDryRunReport; sender: string | null } | { ok: false; error: string };
+
+/**
+ * What the daemon would do with a message: the one implementation behind `rules test`, the API's
+ * dry run and the console's playground. The database is opened only for `ticketNumber` (a new
+ * ticket reads nothing), hence a callback rather than a handle. Nothing is stored or sent.
+ * Throws NOT_FOUND for an unknown ticket; a message that cannot be parsed is a value.
+ */
+export async function dryRunRules(input: RulesDryRunInput, withDb: <T>(use: (db: Db) => Promise<T>) => Promise<T>): Promise<RulesDryRunResult> {
+  const parsed = await parseMessage(input.raw);
+  if (!parsed.ok) return { ok: false, error: parsed.error };
+  const { ruleSet, secret, now, ticketNumber } = input;
+  const message = parsed.message;
+  const newNumber = input.newNumber ?? 1000;
+  if (ticketNumber === null) {
+    const ticket: TicketBefore = { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
+    const report = await simulate(ruleSet, message, secret, now, { ticket, ticketId: null, opens: null }, async (recipient) => ({
+      suppressed: false,
+      ...(await autoReplyCounts(null, ruleSet, null, recipient, now)),
+    }));
+    return { ok: true, report, sender: message.from?.address ?? null };
+  }
+  const report = await withDb(async (db) => {
+    const sender = (message.from?.address ?? '').toLowerCase();
+    const target = await ticketForReply(db, ruleSet, ticketNumber, sender, newNumber);
+    if (!target) throw new AppError('NOT_FOUND', `no ticket ${ticketNumber}`);
+    return simulate(ruleSet, message, secret, now, target, async (recipient) => ({
+      suppressed: recipient ? ((await findContact(db, recipient))?.suppressed ?? false) : false,
+      ...(await autoReplyCounts(db, ruleSet, target.ticketId, recipient, now)),
+    }));
+  });
+  return { ok: true, report, sender: message.from?.address ?? null };
+}
+
+type MailLimits = (recipient: string | null) => Promise<Omit<AutoReplyInput, 'automation' | 'recipient'>>;
+
+/**
+ * What the daemon would decide for this message on this ticket: the same decision function
+ * (rules/decide.ts), the same facts taken from the message (messageFacts), then the same RFC 3834
+ * check and rate limits.
+ */
+async function simulate(ruleSet: RuleSet, message: ParsedMessage, secret: string, now: Date, target: ReplyTarget, limitsFor: MailLimits) {
+  const recipients = [...message.to, ...message.cc].map((a) => a.address);
+  const mailbox = recipients.map((a) => findMailbox(ruleSet, a)).find((m) => m !== null) ?? ruleSet.mailboxes[0]!;
+  const envelopeFrom = /<([^>]*)>/.exec(message.headers.get('return-path')?.[0] ?? '')?.[1] ?? message.from?.address ?? '';
+  const classification = classifyMessage(ruleSet, { mailFrom: envelopeFrom, rcptTo: recipients.length ? recipients : [mailbox.address] }, message);
+  const automation = classification.automation;
+  const redacted = await redactMessage(message, ruleSet, async () => undefined);
+  const facts = messageFacts(message, mailbox, classification.details, secret, envelopeFrom, redacted);
+  const decision = decide(ruleSet, mailbox, target.ticket, facts, now);
+  const { verdict } = decision;
+  const plan = automation.autoGenerated ? null : decision.plan;
+  const withheldBy = async (mail: PlannedMail) => {
+    const verdictOnMail = decideAutoReply({ automation, recipient: mail.to, ...(await limitsFor(mail.to)) });
+    return verdictOnMail.send ? null : verdictOnMail.reason;
+  };
+  const rendered = (mail: PlannedMail) => {
+    const text = renderReply(mail.kind, ruleSet, mailbox, mail.values);
+    if (!text) return [];
+    const headers = { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' };
+    return [{ kind: mail.kind, from: `${mailbox.name} <${mailbox.address}>`, to: mail.to, cc: mail.cc, subject: text.subject, body: text.body, headers }];
+  };
+  // One mail answers the message: the reply, or the warning alone when the reply is withheld.
+  let withheld: string | null = automation.autoGenerated ? `auto_generated:${automation.reason}` : null;
+  let mails: ReturnType<typeof rendered> = [];
+  if (plan && decision.reply) {
+    withheld = await withheldBy(decision.reply);
+    if (!withheld) mails = rendered(decision.reply);
+  }
+  if (plan && decision.warningAlone && mails.length === 0) {
+    const alone = await withheldBy(decision.warningAlone);
+    if (!alone) mails = rendered(decision.warningAlone);
+    withheld ??= alone;
+  }
+  const finalPlan = plan && decision.reply && withheld && decision.reply.kind !== 'acknowledgement' ? planWithoutRequest(plan, target.ticket, ruleSet, withheld) : plan;
+  return {
+    ticket: { number: target.ticket.number, new: target.ticket.isNew, opens: target.opens, statusBefore: target.ticket.isNew ? null : target.ticket.status },
+    mailbox: mailbox.address,
+    automation,
+    category: verdict.category,
+    slaHours: verdict.slaHours,
+    responseTime: verdict.responseTime,
+    found: verdict.found,
+    missing: verdict.missing,
+    lengthProblem: verdict.lengthProblem,
+    sensitive: verdict.sensitive.map((s) => ({ id: s.id, label: s.label, inText: s.inText, attachments: s.attachmentIndexes.length })),
+    status: finalPlan?.status ?? null,
+    addTags: finalPlan?.addTags ?? [],
+    removeTags: finalPlan?.removeTags ?? [],
+    events: finalPlan?.events ?? [],
+    mails,
+    withheld,
+  };
+}
