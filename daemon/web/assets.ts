@@ -33,6 +33,7 @@ article.mail pre { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit
 .meta { color: var(--muted); font-size: .85rem; }
 .error { color: var(--bad); }
 section { margin: 0 0 1.5rem; }
+.attachments img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); margin: .25rem 0; }
 @media (max-width: 40rem) { th.optional, td.optional { display: none; } main { padding: .5rem; } }
 `;
 

@@ -17,6 +17,7 @@ import { operationsAction, operationsNotice, readOperationsView, type QueueDepth
 import { failuresCsv, parseDateFilter } from '../reports/failures.js';
 import type { ApiServices } from '../http/api/services.js';
 import { AppError } from '../errors.js';
+import { sendAttachment } from '../http/api/attachments.js';
 
 export interface ConsoleDeps {
   db: () => Db;
@@ -77,7 +78,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
       return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
     }
-    if (!['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules', '/rules/playground', '/operations'].includes(path) && !path.startsWith('/tickets/') && !path.startsWith('/operations/')) return false;
+    if (!path.startsWith('/attachments/') && !['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules', '/rules/playground', '/operations'].includes(path) && !path.startsWith('/tickets/') && !path.startsWith('/operations/')) return false;
 
     const token = readCookie(req, SESSION_COOKIE);
     const principal = token ? deps.authenticate(token) : null;
@@ -130,6 +131,11 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
         return true;
       }
       return send(res, problem ? 400 : 200, failuresPage(rows, query, problem, { principal, csrf }));
+    }
+    const attachment = /^\/attachments\/(\d{1,12}-\d{1,5})$/.exec(path)?.[1];
+    if (attachment) {
+      const problem = await sendAttachment(deps.db(), attachment, res);
+      return problem ? send(res, 404, problem) : true;
     }
     const number = /^\/tickets\/(\d{1,12})$/.exec(path)?.[1];
     const detail = number ? await readTicketDetail(deps.db(), Number(number)) : null;

@@ -167,4 +167,52 @@ describe('the web console', () => {
       await t.app.reloadRules();
     }
   });
+
+  it('shows an image attachment as a thumbnail, offers every attachment as a download, and never renders an HTML one', async () => {
+    const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+    const raw = [
+      'From: luz@cliente.es',
+      'To: soporte@example.com',
+      'Subject: Captura del error',
+      'Message-ID: <captura.1@cliente.es>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Adjunto la captura.',
+      '--b1',
+      'Content-Type: image/png; name="captura.png"',
+      'Content-Disposition: attachment; filename="captura.png"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      pixel,
+      '--b1',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Disposition: attachment; filename="<img src=x onerror=alert(1)>.html"',
+      '',
+      `<script>${XSS_FLAG}</script>`,
+      '--b1--',
+      '',
+    ].join('\r\n');
+    const sent = await t.send({ from: 'luz@cliente.es', to: ['soporte@example.com'] }, raw);
+    const ticket = await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const page = await loggedIn();
+    await page.goto(`${base()}/tickets/${ticket.number}`);
+    const thumbnail = page.getByRole('img', { name: 'captura.png' });
+    await thumbnail.waitFor();
+    await expect.poll(() => thumbnail.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+    const htmlLink = page.getByRole('link', { name: /\.html/ });
+    await expect(htmlLink.textContent()).resolves.toContain('<img src=x');
+    const href = await htmlLink.getAttribute('href');
+    const served = await page.request.get(`${base()}${href}`);
+    expect(served.headers()['content-type']).toBe('application/octet-stream');
+    expect(served.headers()['content-disposition']).toMatch(/^attachment;/);
+    expect(await page.evaluate(() => (window as unknown as { __mailroomXss?: number }).__mailroomXss)).toBeUndefined();
+    const anonymous = await browser.newPage();
+    const refused = await anonymous.request.get(`${base()}${href}`, { maxRedirects: 0 });
+    expect(refused.status()).toBe(303);
+    await anonymous.close();
+  });
 });

@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import type http from 'node:http';
+import type { Db } from '../../../db/client.js';
 import { findAttachment, readAttachmentChunk } from '../../../db/articles.js';
 import type { ApiRoute } from './router.js';
 import { errorBody } from './schemas.js';
@@ -42,28 +44,39 @@ export function attachmentRoutes(services: ApiServices): ApiRoute[] {
         404: { description: 'no such attachment', schema: errorBody },
       },
       handle: async ({ params, res }) => {
-        const [articleId, position] = params.id!.split('-').map(Number) as [number, number];
-        const attachment = await findAttachment(services.db, articleId, position);
-        if (!attachment) return { status: 404, body: { error: `no attachment ${params.id}` } };
-        const first = await readAttachmentChunk(services.db, attachment.sha256, 0);
-        if (!first) return { status: 404, body: { error: `the bytes of attachment ${params.id} are gone` } };
-        res.writeHead(200, {
-          'content-type': safeContentType(attachment.contentType),
-          'content-length': attachment.size,
-          'content-disposition': contentDisposition(attachment.filename, `attachment-${params.id}`),
-          'x-content-type-options': 'nosniff',
-          'content-security-policy': 'sandbox',
-          'cache-control': 'private, no-store',
-        });
-        // One 256 KiB slice in memory at a time, waiting for the client to take each.
-        let chunk: Buffer | null = first;
-        for (let seq = 1; chunk !== null && !res.destroyed; seq += 1) {
-          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-          chunk = await readAttachmentChunk(services.db, attachment.sha256, seq);
-        }
-        res.end();
-        return null;
+        const problem = await sendAttachment(services.db, params.id!, res);
+        return problem ? { status: 404, body: { error: problem } } : null;
       },
     },
   ];
+}
+
+/** Image types a browser shows in an <img> without running anything: the console's thumbnails. */
+export const THUMBNAIL_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/**
+ * Streams attachment `id` (`<article>-<position>`) as a download, one 256 KiB slice in memory at a
+ * time; the API and the console both serve it so. Returns why it could not, or null once sent.
+ */
+export async function sendAttachment(db: Db, id: string, res: http.ServerResponse): Promise<string | null> {
+  const [articleId, position] = id.split('-').map(Number) as [number, number];
+  const attachment = await findAttachment(db, articleId, position);
+  if (!attachment) return `no attachment ${id}`;
+  const first = await readAttachmentChunk(db, attachment.sha256, 0);
+  if (!first) return `the bytes of attachment ${id} are gone`;
+  res.writeHead(200, {
+    'content-type': safeContentType(attachment.contentType),
+    'content-length': attachment.size,
+    'content-disposition': contentDisposition(attachment.filename, `attachment-${id}`),
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': 'sandbox',
+    'cache-control': 'private, no-store',
+  });
+  let chunk: Buffer | null = first;
+  for (let seq = 1; chunk !== null && !res.destroyed; seq += 1) {
+    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    chunk = await readAttachmentChunk(db, attachment.sha256, seq);
+  }
+  res.end();
+  return null;
 }
