@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import { failuresCsv, failuresJson, parseDateFilter } from '../reports/failures.js';
 import type { Logger } from '../logger.js';
 import { createApiV1 } from './api/api-v1.js';
+import { readBody, sendJson } from './api/router.js';
 import type { ApiCaller } from './api/auth.js';
 import { replyRequest as replySchema, resendRequest as resendSchema } from './api/schemas.js';
 import type { ApiServices } from './api/services.js';
@@ -220,19 +221,4 @@ function isAuthorized(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header.slice('Bearer '.length));
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-async function readBody(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= maxBytes) chunks.push(chunk); // keep reading past the cap so the socket stays usable
-  }
-  return size > maxBytes ? null : Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(`${JSON.stringify(body)}\n`);
 }
