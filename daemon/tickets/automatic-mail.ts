@@ -41,23 +41,25 @@ export interface AutomaticMailContext {
 export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: null; withheld: string };
 
 /**
- * The rate-limit windows of the rules with the automatic mail already counted in each, and our
- * own addresses: what decideAutoReply weighs besides the message and the suppression list.
- * Without a database (`rules test` on a new ticket) nothing has been sent yet: every count is 0.
+ * The rate-limit windows of the rules with the automatic mail already counted in each (up to
+ * the window's max: whether it is full is all that is asked), and our own addresses: what
+ * decideAutoReply weighs besides the message and the suppression list. All counts are asked at
+ * once, so in a transaction they travel to PostgreSQL together. Without a database (`rules test`
+ * on a new ticket) nothing has been sent yet: every count is 0.
  */
 export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date) {
   const since = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
-  const counted = (windows: Array<{ minutes: number; max: number }>, count: (db: Db, since: Date) => Promise<number>) =>
-    Promise.all(windows.map(async (w) => ({ ...w, count: db ? await count(db, since(w.minutes)) : 0 })));
+  const counted = (windows: Array<{ minutes: number; max: number }>, count: (db: Db, since: Date, cap: number) => Promise<number>) =>
+    Promise.all(windows.map(async (w) => ({ ...w, count: db ? await count(db, since(w.minutes), w.max) : 0 })));
   const limits = ruleSet.auto_replies;
   const domain = recipient ? canonicalDomain(recipient) : null;
-  return {
-    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
-    perTicket: await counted(limits.per_ticket, (d, after) => (ticketId === null ? Promise.resolve(0) : countAutomaticOnTicket(d, ticketId, after))),
-    perRecipient: recipient ? await counted(limits.per_recipient, (d, after) => countAutomaticToRecipient(d, recipient, after)) : [],
-    perDomain: domain ? await counted(limits.per_domain, (d, after) => countAutomaticToDomain(d, domain, after)) : [],
-    total: await counted(limits.total, (d, after) => countAutomaticTotal(d, after)),
-  };
+  const [perTicket, perRecipient, perDomain, total] = await Promise.all([
+    counted(limits.per_ticket, (d, after, cap) => (ticketId === null ? Promise.resolve(0) : countAutomaticOnTicket(d, ticketId, after, cap))),
+    recipient ? counted(limits.per_recipient, (d, after, cap) => countAutomaticToRecipient(d, recipient, after, cap)) : [],
+    domain ? counted(limits.per_domain, (d, after, cap) => countAutomaticToDomain(d, domain, after, cap)) : [],
+    counted(limits.total, (d, after, cap) => countAutomaticTotal(d, after, cap)),
+  ]);
+  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient, perDomain, total };
 }
 
 /** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suppressContact } from '../../db/bounces.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
@@ -18,6 +19,7 @@ auto_replies:
   per_ticket: [{ minutes: 60, max: 5 }]
   per_recipient: [{ minutes: 60, max: 2 }]
   per_domain: [{ minutes: 60, max: 3 }]
+  total: [{ minutes: 60, max: 12 }]
 templates:
   en:
     acknowledgement: { subject: "Received: {{subject}}", body: "Dear {{customer_name}}, ticket {{ticket_number}}." }
@@ -86,5 +88,16 @@ describe('backscatter', () => {
     expect(mail.message.subject.length).toBeLessThanOrEqual(170);
     expect(mail.message.subject).toContain('…');
     expect(mail.message.text).not.toContain('N'.repeat(65));
+  });
+
+  // Runs last: it fills the window every other test shares.
+  it('stops all automatic mail once the total window is full, counting exactly to its max', async () => {
+    const reasons: Array<string | null> = [];
+    for (let i = 0; i < 14 && !reasons.includes('rate_limit_total'); i += 1) reasons.push(await forge(`customer${i}@total${i}.example`));
+    expect(reasons.at(-1)).toBe('rate_limit_total');
+    const automatic = await t.db.execute(sql`select count(*)::int as n from deliveries where kind <> 'agent_reply'`);
+    const rows = Array.isArray(automatic) ? automatic : (automatic as { rows: Array<{ n: number }> }).rows;
+    expect(Number(rows[0]!.n)).toBe(12);
+    expect(await forge('one-more@total-late.example')).toBe('rate_limit_total');
   });
 });
