@@ -232,7 +232,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       { name: QUEUES.outbound.name, queue: outboundQueue },
     ];
     const rulesView = () => ({ file: config.rulesFile, ruleSet: currentRules(), lastReload: need(rules, 'rules').lastReload(), problems: need(rules, 'rules').lastProblems() });
-    const apiServices = createApiServices({ db, rules: currentRules, rulesView, secret, metrics, enqueueDelivery, enqueueInbound: enqueue });
+    const apiServices = createApiServices({ db, rules: currentRules, rulesView, secret, metrics, enqueueDelivery, enqueueInbound: enqueue, webhookMaxAgeMs: config.webhooks.maxAgeMs });
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,

@@ -140,14 +140,16 @@ export async function touchTicket(db: Db, ticketId: number): Promise<void> {
   await db.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, ticketId));
 }
 
+/** Records an event on a ticket; its id and time (a note is shown by them). */
 export async function addTicketEvent(
   db: Db,
   ticketId: number,
   type: string,
   data: Record<string, unknown>,
   articleId: number | null = null,
-): Promise<void> {
-  await db.insert(ticketEvents).values({ ticketId, type, data, articleId });
+): Promise<{ id: number; createdAt: Date }> {
+  const [row] = await db.insert(ticketEvents).values({ ticketId, type, data, articleId }).returning({ id: ticketEvents.id, createdAt: ticketEvents.createdAt });
+  return row!;
 }
 
 export async function listParticipants(db: Db, ticketId: number) {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { bounces, contacts, ticketEvents, tickets, webhookCursors, webhookDeliveries, type WebhookDeliveryState, type WebhookEventSource } from './schema.js';
 
@@ -216,9 +216,40 @@ export async function webhookDeliveryCounts(db: Db): Promise<Map<string, Webhook
   return result;
 }
 
-/** A webhook's deliveries, newest first. */
-export async function listWebhookDeliveries(db: Db, webhookId: string, limit: number): Promise<WebhookDeliveryRow[]> {
-  return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId)).orderBy(desc(webhookDeliveries.id)).limit(limit);
+/** A webhook's deliveries, newest first; `state` keeps those in it, `beforeId` starts below that row (the next page). */
+export async function listWebhookDeliveries(
+  db: Db,
+  webhookId: string,
+  limit: number,
+  filter: { state?: WebhookDeliveryState; beforeId?: number } = {},
+): Promise<WebhookDeliveryRow[]> {
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.webhookId, webhookId),
+        filter.state === undefined ? undefined : eq(webhookDeliveries.state, filter.state),
+        filter.beforeId === undefined ? undefined : lt(webhookDeliveries.id, filter.beforeId),
+      ),
+    )
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(limit);
+}
+
+export async function getWebhookDelivery(db: Db, id: number): Promise<WebhookDeliveryRow | null> {
+  const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
+  return row ?? null;
+}
+
+/** One failed delivery pending again, due now, with a new lifetime (`webhooks retry` for one row); null when it is not failed. */
+export async function retryFailedWebhookDelivery(db: Db, id: number, now: Date, expiresAt: Date): Promise<WebhookDeliveryRow | null> {
+  const [row] = await db
+    .update(webhookDeliveries)
+    .set({ state: 'pending', nextAttemptAt: now, expiresAt, updatedAt: now })
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.state, 'failed')))
+    .returning();
+  return row ?? null;
 }
 
 /** Makes a webhook's failed deliveries pending again, due now, with a new lifetime; their ids. */

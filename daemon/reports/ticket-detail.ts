@@ -2,13 +2,15 @@ import { listArticles, listAttachmentsOf } from '../../db/articles.js';
 import type { Db } from '../../db/client.js';
 import { listTicketDeliveries } from '../../db/deliveries.js';
 import { findTicketById, findTicketByNumber, listParticipants, listTicketEvents } from '../../db/tickets.js';
+import { NOTE_EVENT } from '../tickets/internal-note.js';
 
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof readTicketDetail>>>;
 
 /**
  * A ticket with everything on it, as `tickets show --json` prints it and `GET /api/v1/tickets/:number`
  * answers: participants (with delivery state), articles (visible and full text, attachments),
- * deliveries per recipient, events. Null when there is no such ticket.
+ * deliveries per recipient, events, and the agents' internal notes (events too, listed apart so
+ * a reader need not pick them out). Null when there is no such ticket.
  */
 export async function readTicketDetail(db: Db, number: number) {
   const ticket = await findTicketByNumber(db, number);
@@ -59,6 +61,9 @@ export async function readTicketDetail(db: Db, number: number) {
         .map((x) => ({ id: `${x.articleId}-${x.position}`, filename: x.filename, contentType: x.contentType, size: x.size, sha256: x.sha256, contentId: x.contentId })),
     })),
     events: events.map((e) => ({ type: e.type, data: e.data, articleId: e.articleId, at: e.createdAt.toISOString() })),
+    notes: events
+      .filter((e) => e.type === NOTE_EVENT)
+      .map((e) => ({ id: e.id, text: String(e.data.text ?? ''), by: String(e.data.by ?? ''), at: e.createdAt.toISOString() })),
     deliveries: deliveries.map((d) => ({
       id: d.id,
       kind: d.kind,

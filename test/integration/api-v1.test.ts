@@ -166,6 +166,10 @@ describe('tokens and roles', () => {
       ['POST', `/api/v1/tickets/${numbers.printer}/status`],
       ['POST', `/api/v1/tickets/${numbers.printer}/tags`],
       ['POST', `/api/v1/tickets/${numbers.printer}/replies`],
+      ['POST', `/api/v1/tickets/${numbers.printer}/notes`],
+      ['GET', '/api/v1/webhooks'],
+      ['GET', '/api/v1/webhooks/crm/deliveries'],
+      ['POST', '/api/v1/webhooks/deliveries/1/retry'],
       ['POST', '/api/v1/deliveries/1/resend'],
       ['GET', '/api/v1/failures'],
       ['GET', '/api/v1/nothing-here'],
@@ -194,9 +198,13 @@ describe('tokens and roles', () => {
       '/api/v1/suppressions/{address}',
       '/api/v1/tickets',
       '/api/v1/tickets/{number}',
+      '/api/v1/tickets/{number}/notes',
       '/api/v1/tickets/{number}/replies',
       '/api/v1/tickets/{number}/status',
       '/api/v1/tickets/{number}/tags',
+      '/api/v1/webhooks',
+      '/api/v1/webhooks/deliveries/{id}/retry',
+      '/api/v1/webhooks/{name}/deliveries',
     ]);
   });
 

@@ -80,6 +80,8 @@ export function registerTicketCommands(program: Command, ctx: CliContext): void 
           out += `    ${r.state.padEnd(8)} ${r.address}${code ? ` (${code}${r.reason ? ` ${r.reason}` : ''})` : ''}${r.state === 'failed' && r.diagnostic ? `: ${truncate(r.diagnostic, 100)}` : ''}\n`;
         }
       }
+      if (json.notes.length) out += `\nInternal notes (not sent)\n`;
+      for (const n of json.notes) out += `  ${at(n.at)}  ${n.by}\n${indent(n.text, '    ')}\n`;
       out += `\nEvents\n`;
       for (const e of json.events) out += `  ${at(e.at)}  ${e.type}  ${JSON.stringify(e.data)}\n`;
       ctx.io.out(out);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listWebhookDeliveries, retryFailedWebhookDeliveries, webhookDeliveryCounts } from '../../../db/webhooks.js';
 import { AppError } from '../../errors.js';
+import { webhookDeliveryRecord, webhookSummary } from '../../reports/webhook-records.js';
 import { formatTable, formatTime, printJson, requireConfig, truncate, type CliContext } from '../context.js';
 import { positive } from './tickets.js';
 
@@ -20,19 +21,7 @@ export function registerWebhookCommands(program: Command, ctx: CliContext): void
     .option('--json', 'machine-readable output (see README)')
     .action(async (options: { json?: boolean }) => {
       const [rules, counts] = await Promise.all([ctx.rules(), ctx.withDb((db) => webhookDeliveryCounts(db))]);
-      const listed = rules.webhooks.map((hook) => {
-        const c = counts.get(hook.id);
-        return {
-          id: hook.id,
-          url: hook.url,
-          events: hook.events,
-          pending: c?.pending ?? 0,
-          delivered: c?.delivered ?? 0,
-          failed: c?.failed ?? 0,
-          lastError: c?.lastError ?? null,
-          lastErrorAt: c?.lastErrorAt?.toISOString() ?? null,
-        };
-      });
+      const listed = rules.webhooks.map((hook) => webhookSummary(hook, counts.get(hook.id)));
       if (options.json) {
         printJson(ctx, { webhooks: listed });
         return;
@@ -67,19 +56,7 @@ export function registerWebhookCommands(program: Command, ctx: CliContext): void
       const limit = positive(options.limit);
       await known(id);
       const rows = await ctx.withDb((db) => listWebhookDeliveries(db, id, limit));
-      const listed = rows.map((row) => ({
-        id: row.id,
-        eventId: String(row.payload.id),
-        type: row.eventType,
-        ticket: (row.payload.ticket as { number?: number } | null)?.number ?? null,
-        state: row.state,
-        attempts: row.attempts,
-        lastStatusCode: row.lastStatusCode,
-        lastError: row.lastError,
-        createdAt: row.createdAt.toISOString(),
-        nextAttemptAt: row.state === 'pending' ? row.nextAttemptAt.toISOString() : null,
-        deliveredAt: row.deliveredAt?.toISOString() ?? null,
-      }));
+      const listed = rows.map(webhookDeliveryRecord);
       if (options.json) {
         printJson(ctx, { webhook: id, deliveries: listed });
         return;

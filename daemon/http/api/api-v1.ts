@@ -13,10 +13,11 @@ import type { ApiServices } from './services.js';
 import { rulesRoutes } from './rules.js';
 import { spoolRoutes } from './spool.js';
 import { ticketRoutes } from './tickets.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** The handler of everything below /api/v1: the routes of each resource group and their OpenAPI document. */
 export function createApiV1(services: ApiServices, authenticate: (header: string | undefined) => ApiCaller | null, logger: Logger) {
-  const routes: ApiRoute[] = [...ticketRoutes(services), ...attachmentRoutes(services), ...deliveryRoutes(services), ...failureRoutes(services), ...bounceRoutes(services), ...spoolRoutes(services), ...rulesRoutes(services)];
+  const routes: ApiRoute[] = [...ticketRoutes(services), ...attachmentRoutes(services), ...deliveryRoutes(services), ...failureRoutes(services), ...bounceRoutes(services), ...spoolRoutes(services), ...rulesRoutes(services), ...webhookRoutes(services)];
   let document: Record<string, unknown> | null = null;
   routes.push({
     method: 'GET',

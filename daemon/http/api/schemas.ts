@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INBOUND_STATES, TICKET_STATUSES } from '../../../db/schema.js';
+import { INBOUND_STATES, TICKET_STATUSES, WEBHOOK_DELIVERY_STATES } from '../../../db/schema.js';
 import { TICKET_SORTS } from '../../../db/ticket-pages.js';
 
 /*
@@ -54,6 +54,8 @@ const senderAuth = z
   })
   .nullable();
 
+const note = z.strictObject({ id: z.number().int(), text: z.string(), by: z.string().describe("the name of the token that added it"), at: time });
+
 export const ticketDetailBody = z.strictObject({
   ticket: z.strictObject({
     number: z.number().int(),
@@ -104,6 +106,7 @@ export const ticketDetailBody = z.strictObject({
     }),
   ),
   events: z.array(z.strictObject({ type: z.string(), data: z.record(z.string(), z.unknown()), articleId: z.number().int().nullable(), at: time })),
+  notes: z.array(note).describe("agents' internal notes, oldest first; never mailed to anyone"),
   deliveries: z.array(
     z.strictObject({
       id: z.number().int(),
@@ -153,6 +156,9 @@ export const replyRequest = z.strictObject({
   status: z.enum(TICKET_STATUSES).optional(),
 });
 export const replyBody = z.strictObject({ ticket: z.number().int(), deliveryId: z.number().int(), messageId: z.string(), status: z.enum(TICKET_STATUSES) });
+
+export const noteRequest = z.strictObject({ text: z.string().trim().min(1, 'the note is empty').max(20_000) });
+export const noteBody = z.strictObject({ ticket: z.number().int(), ...note.shape });
 
 export const resendRequest = z.strictObject({
   to: z.string().trim().min(3).max(254).optional(),
@@ -297,3 +303,39 @@ export const dryRunBody = z.looseObject({
   mails: z.array(plannedMail),
   withheld: z.string().nullable(),
 });
+
+const webhookState = z.enum(WEBHOOK_DELIVERY_STATES);
+
+/** As `webhooks list --json`: never the secret. */
+export const webhooksBody = z.strictObject({
+  webhooks: z.array(
+    z.strictObject({
+      id: z.string(),
+      url: z.string(),
+      events: z.array(z.string()),
+      pending: z.number().int(),
+      delivered: z.number().int(),
+      failed: z.number().int(),
+      lastError: z.string().nullable(),
+      lastErrorAt: nullableTime,
+    }),
+  ),
+});
+
+export const webhookDeliveriesQuery = z.strictObject({ state: webhookState.optional(), limit: pageLimit, cursor: cursorParam });
+const webhookDelivery = z.strictObject({
+  id: z.number().int(),
+  eventId: z.string().describe('the Mailroom-Event-Id the receiver saw'),
+  type: z.string(),
+  ticket: z.number().int().nullable(),
+  state: webhookState,
+  attempts: z.number().int(),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: time,
+  nextAttemptAt: nullableTime.describe('when it is tried next; null unless pending'),
+  deliveredAt: nullableTime,
+});
+/** As `webhooks log --json`, a page at a time. */
+export const webhookDeliveriesBody = z.strictObject({ webhook: z.string(), deliveries: z.array(webhookDelivery), nextCursor: z.string().nullable() });
+export const webhookRetryBody = z.strictObject({ webhook: z.string(), delivery: webhookDelivery });

@@ -5,6 +5,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { ApiCall, ApiRoute } from './router.js';
 import {
   errorBody,
+  noteBody,
+  noteRequest,
   replyBody,
   replyRequest,
   statusBody,
@@ -110,6 +112,19 @@ export function ticketRoutes(services: ApiServices): ApiRoute[] {
       handle: async ({ params, body, caller }: ApiCall<unknown, z.output<typeof replyRequest>>) => {
         const result = await services.reply(Number(params.number), { ...body, by: caller!.name });
         return { status: 201, body: { ticket: result.ticketNumber, deliveryId: result.deliveryId, messageId: result.messageId, status: result.status } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/tickets/{number}/notes',
+      params: ticketNumber,
+      role: 'agent',
+      summary: "An internal note for agents, under the token's name: shown on the ticket, never mailed; the status stays, updatedAt moves.",
+      body: noteRequest,
+      responses: { 201: { description: 'added', schema: noteBody }, 400: invalid, 404: notFound },
+      handle: async ({ params, body, caller }: ApiCall<unknown, z.output<typeof noteRequest>>) => {
+        const note = await services.addNote(Number(params.number), body.text, caller!.name);
+        return { status: 201, body: { ticket: note.ticketNumber, id: note.id, text: note.text, by: note.by, at: note.at.toISOString() } };
       },
     },
   ];
