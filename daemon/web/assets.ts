@@ -31,6 +31,12 @@ article.mail { background: #fff; border: 1px solid var(--line); border-radius: 6
 article.mail.outbound { border-left: 4px solid var(--accent); }
 article.mail pre { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; margin: .5rem 0 0; }
 .meta { color: var(--muted); font-size: .85rem; }
+aside.note { background: #fff8e1; border: 1px dashed #8a6d00; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1rem; }
+aside.note pre { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; margin: .5rem 0 0; }
+.note-label { margin: 0; color: #5c4700; font-size: .85rem; }
+form.row-action { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: center; margin: 0; }
+label.inline { flex-direction: row; align-items: center; gap: .25rem; }
+.url { overflow-wrap: anywhere; }
 .error { color: var(--bad); }
 section { margin: 0 0 1.5rem; }
 .attachments img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); margin: .25rem 0; }

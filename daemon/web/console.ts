@@ -14,7 +14,10 @@ import { rulesPage, type RulesView } from './rules-page.js';
 import { MAX_PLAYGROUND_FORM_BYTES, playgroundFromForm } from './rules-playground.js';
 import { operationsPage } from './operations-page.js';
 import { operationsAction, operationsNotice, readOperationsView, type QueueDepths } from './operations.js';
-import { failuresCsv, parseDateFilter } from '../reports/failures.js';
+import { failuresCsv } from '../reports/failures.js';
+import { failureQueryOf, readFailures, resendFromForm, resentNotice } from './failures.js';
+import { webhooksPage } from './webhooks-page.js';
+import { readWebhooksView, webhooksAction, webhooksNotice } from './webhooks.js';
 import type { ApiServices } from '../http/api/services.js';
 import { AppError } from '../errors.js';
 import { sendAttachment } from '../http/api/attachments.js';
@@ -43,6 +46,8 @@ const PAGE_HEADERS = {
 };
 
 const MAX_FORM_BYTES = 16 * 1024;
+/** A note of 20,000 characters, each up to 9 bytes once form-encoded. */
+const MAX_NOTE_FORM_BYTES = 200 * 1024;
 
 /**
  * The web console, server-rendered: a login form that keeps the token in an HttpOnly,
@@ -78,15 +83,21 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
       return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
     }
-    if (!path.startsWith('/attachments/') && !['/', '/logout', '/tickets', '/failures', '/failures.csv', '/rules', '/rules/playground', '/operations'].includes(path) && !path.startsWith('/tickets/') && !path.startsWith('/operations/')) return false;
+    if (
+      !['/', '/logout', '/tickets', '/failures', '/failures.csv', '/failures/resend', '/rules', '/rules/playground', '/operations', '/webhooks'].includes(path) &&
+      !['/attachments/', '/tickets/', '/operations/', '/webhooks/'].some((prefix) => path.startsWith(prefix))
+    )
+      return false;
 
     const token = readCookie(req, SESSION_COOKIE);
     const principal = token ? deps.authenticate(token) : null;
     if (!token || !principal) return redirect(res, '/login');
     const csrf = csrfToken(deps.secret(), token);
     if (req.method === 'POST') {
-      const form = await readForm(req, path === '/rules/playground' ? MAX_PLAYGROUND_FORM_BYTES : MAX_FORM_BYTES);
+      const isNote = /^\/tickets\/\d{1,12}\/notes$/.test(path);
+      const form = await readForm(req, path === '/rules/playground' ? MAX_PLAYGROUND_FORM_BYTES : isNote ? MAX_NOTE_FORM_BYTES : MAX_FORM_BYTES);
       if (path === '/rules/playground' && form === null && sameOrigin(req)) return send(res, 413, 'the message is larger than 2 MB');
+      if (isNote && form === null && sameOrigin(req)) return send(res, 413, 'the note is longer than 20,000 characters');
       if (!sameOrigin(req) || !validCsrf(deps.secret(), token, form?.get('csrf') ?? undefined)) return send(res, 403, 'forbidden: the form did not come from this console');
       if (path === '/logout') return redirect(res, '/login', { 'set-cookie': clearedSessionCookie() });
       if (path === '/rules/playground') {
@@ -96,6 +107,23 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       }
       const action = await operationsAction(path, form!, principal, { db: deps.db(), services: deps.services() });
       if (action) return 'forbidden' in action ? send(res, 403, action.forbidden) : redirect(res, action.redirect);
+      if (path.startsWith('/webhooks/')) {
+        if (principal.role !== 'admin') return send(res, 403, 'forbidden: webhooks need an admin token');
+        const retried = await webhooksAction(path, deps.services());
+        return retried ? redirect(res, retried.redirect) : false;
+      }
+      if (path === '/failures/resend') {
+        if (principal.role === 'read') return send(res, 403, 'forbidden: a read token cannot resend');
+        const resent = await resendFromForm(form!, principal, deps.services());
+        if ('redirect' in resent) return redirect(res, resent.redirect);
+        const { rows } = await readFailures(deps.services(), failureQueryOf(new URLSearchParams()));
+        return send(res, resent.status, failuresPage(rows, failureQueryOf(new URLSearchParams()), resent.problem, { principal, csrf }));
+      }
+      const noteOn = /^\/tickets\/(\d{1,12})\/notes$/.exec(path)?.[1];
+      if (noteOn) {
+        if (principal.role === 'read') return send(res, 403, 'forbidden: a read token cannot add notes');
+        return noteFromForm(res, Number(noteOn), form!, principal, csrf);
+      }
       const replyTo = /^\/tickets\/(\d{1,12})\/reply$/.exec(path)?.[1];
       if (!replyTo) return false;
       if (principal.role === 'read') return send(res, 403, 'forbidden: a read token cannot reply');
@@ -115,22 +143,20 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       return send(res, 200, ticketListPage(rows, counts, filters, { principal, csrf }));
     }
     if (path === '/rules') return send(res, 200, rulesPage(deps.rules(), { principal, csrf }));
+    if (path === '/webhooks') {
+      if (principal.role !== 'admin') return send(res, 403, 'forbidden: webhooks need an admin token');
+      return send(res, 200, webhooksPage(await readWebhooksView(deps.services()), { principal, csrf, ...webhooksNotice(url.searchParams) }));
+    }
     if (path === '/operations') return send(res, 200, operationsPage(await readOperationsView(deps.db(), deps.queueDepths), { principal, csrf, ...operationsNotice(url.searchParams) }));
     if (path === '/failures' || path === '/failures.csv') {
-      const query = { since: url.searchParams.get('since') ?? '', until: url.searchParams.get('until') ?? '', reason: url.searchParams.get('reason')?.trim() ?? '', ticket: url.searchParams.get('ticket')?.trim() ?? '' };
-      const since = parseDateFilter(query.since || undefined);
-      const until = parseDateFilter(query.until || undefined);
-      const ticket = /^\d{1,12}$/.test(query.ticket) ? Number(query.ticket) : undefined;
-      const problem = since === 'invalid' || until === 'invalid' ? 'Dates look like 2026-11-21.' : query.ticket && ticket === undefined ? 'A ticket is a number.' : null;
-      const rows = problem
-        ? []
-        : (await deps.services().failures({ since: since as Date | undefined, until: until as Date | undefined, ticketNumber: ticket, reason: query.reason || undefined, limit: 500 })).map(({ mark: _mark, ...row }) => row);
+      const query = failureQueryOf(url.searchParams);
+      const { rows, problem } = await readFailures(deps.services(), query);
       if (path === '/failures.csv') {
         res.writeHead(problem ? 400 : 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mailroom-failures.csv"', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
         res.end(problem ?? failuresCsv(rows, { bom: true }));
         return true;
       }
-      return send(res, problem ? 400 : 200, failuresPage(rows, query, problem, { principal, csrf }));
+      return send(res, problem ? 400 : 200, failuresPage(rows, query, problem, { principal, csrf, resent: resentNotice(url.searchParams) }));
     }
     const attachment = /^\/attachments\/(\d{1,12}-\d{1,5})$/.exec(path)?.[1];
     if (attachment) {
@@ -141,7 +167,8 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     const detail = number ? await readTicketDetail(deps.db(), Number(number)) : null;
     if (!detail) return send(res, 404, 'no such ticket');
     const replied = url.searchParams.get('replied');
-    return send(res, 200, ticketPage(detail, { principal, csrf, notice: replied && /^\d+$/.test(replied) ? `Reply queued as delivery ${replied}.` : null }));
+    const noted = url.searchParams.has('noted');
+    return send(res, 200, ticketPage(detail, { principal, csrf, notice: replied && /^\d+$/.test(replied) ? `Reply queued as delivery ${replied}.` : noted ? 'Internal note added; it was not sent to anyone.' : null }));
   };
 
   async function replyFromForm(res: http.ServerResponse, number: number, form: URLSearchParams, principal: Principal, csrf: string): Promise<true> {
@@ -152,6 +179,23 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       try {
         const result = await deps.services().reply(number, { body, cc: [], status: (status || undefined) as TicketStatus | undefined, by: principal.name });
         return redirect(res, `/tickets/${number}?replied=${result.deliveryId}`);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    const detail = await readTicketDetail(deps.db(), number);
+    if (!detail) return send(res, 404, 'no such ticket');
+    return send(res, 400, ticketPage(detail, { principal, csrf, problem }));
+  }
+
+  /** The ticket page's note form: the same note as `POST /api/v1/tickets/{number}/notes`. */
+  async function noteFromForm(res: http.ServerResponse, number: number, form: URLSearchParams, principal: Principal, csrf: string): Promise<true> {
+    const text = form.get('text')?.trim() ?? '';
+    const problem = !text ? 'The note is empty.' : text.length > 20_000 ? 'The note is longer than 20,000 characters.' : null;
+    if (!problem) {
+      try {
+        await deps.services().addNote(number, text, principal.name);
+        return redirect(res, `/tickets/${number}?noted=1`);
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
       }

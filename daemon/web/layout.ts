@@ -4,7 +4,7 @@ import type { Principal } from './session.js';
 /** One page of the console: landmarks, a skip link, the navigation, and nothing inline to run. */
 export function page(title: string, body: SafeHtml, options: { principal?: Principal; csrf?: string } = {}): string {
   const nav = options.principal
-    ? html`<nav aria-label="Main"><a href="/tickets">Tickets</a><a href="/failures">Failures</a><a href="/rules">Rules</a><a href="/operations">Operations</a></nav>
+    ? html`<nav aria-label="Main"><a href="/tickets">Tickets</a><a href="/failures">Failures</a><a href="/rules">Rules</a><a href="/operations">Operations</a>${options.principal.role === 'admin' ? html`<a href="/webhooks">Webhooks</a>` : ''}</nav>
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="${options.csrf ?? ''}"><button type="submit">Log out ${options.principal.name}</button></form>`
     : '';
   return html`<!doctype html>
