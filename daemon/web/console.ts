@@ -45,9 +45,16 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const MAX_FORM_BYTES = 16 * 1024;
-/** A note of 20,000 characters, each up to 9 bytes once form-encoded. */
-const MAX_NOTE_FORM_BYTES = 200 * 1024;
+/**
+ * How much of a form each POST reads, and what to say when it is more. Text an agent writes
+ * counts up to 9 bytes a character once form-encoded (a 20,000-character note: 180 KB).
+ */
+function formLimit(path: string): { bytes: number; tooBig: string | null } {
+  if (path === '/rules/playground') return { bytes: MAX_PLAYGROUND_FORM_BYTES, tooBig: 'the message is larger than 2 MB' };
+  if (/^\/tickets\/\d{1,12}\/notes$/.test(path)) return { bytes: 200 * 1024, tooBig: 'the note is longer than 20,000 characters' };
+  if (/^\/tickets\/\d{1,12}\/reply$/.test(path)) return { bytes: 1024 * 1024, tooBig: 'the reply is larger than 1 MB' };
+  return { bytes: 16 * 1024, tooBig: null };
+}
 
 /**
  * The web console, server-rendered: a login form that keeps the token in an HttpOnly,
@@ -78,7 +85,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     if (path === '/login') {
       if (req.method === 'GET') return send(res, 200, loginPage(null));
       if (req.method !== 'POST') return false;
-      const form = await readForm(req, MAX_FORM_BYTES);
+      const form = await readForm(req, formLimit(path).bytes);
       const token = form?.get('token')?.trim() ?? '';
       if (!token || !deps.authenticate(token)) return send(res, 401, loginPage('That token is not valid.'));
       return redirect(res, '/tickets', { 'set-cookie': sessionCookie(token, isSecure(req)) });
@@ -94,10 +101,10 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     if (!token || !principal) return redirect(res, '/login');
     const csrf = csrfToken(deps.secret(), token);
     if (req.method === 'POST') {
-      const isNote = /^\/tickets\/\d{1,12}\/notes$/.test(path);
-      const form = await readForm(req, path === '/rules/playground' ? MAX_PLAYGROUND_FORM_BYTES : isNote ? MAX_NOTE_FORM_BYTES : MAX_FORM_BYTES);
-      if (path === '/rules/playground' && form === null && sameOrigin(req)) return send(res, 413, 'the message is larger than 2 MB');
-      if (isNote && form === null && sameOrigin(req)) return send(res, 413, 'the note is longer than 20,000 characters');
+      const limit = formLimit(path);
+      const form = await readForm(req, limit.bytes);
+      // Too big is its own answer: a 403 would send the agent looking for a forgery.
+      if (form === null && limit.tooBig && sameOrigin(req)) return send(res, 413, limit.tooBig);
       if (!sameOrigin(req) || !validCsrf(deps.secret(), token, form?.get('csrf') ?? undefined)) return send(res, 403, 'forbidden: the form did not come from this console');
       if (path === '/logout') return redirect(res, '/login', { 'set-cookie': clearedSessionCookie() });
       if (path === '/rules/playground') {

@@ -112,6 +112,18 @@ describe('the web console', () => {
     expect((await findTicketByNumber(t.db, ticket.number))!.status).toBe('solved');
     expect((await ticketDetail(t, ticket.id)).events.find((e) => e.type === 'agent.replied')?.data).toMatchObject({ by: 'maria' });
 
+    // A long answer is sent, not refused as a forgery (forms are otherwise read up to 16 KiB).
+    const long = `Pasos: ${'revise la configuración y vuelva a intentarlo. '.repeat(800)}fin.`;
+    await page.goto(`${base()}/tickets/${ticket.number}`);
+    await page.getByLabel(/Reply to rosa@cliente.es/).fill(long);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(/Reply queued as delivery \d+/);
+    const tooBig = await page.request.post(`${base()}/tickets/${ticket.number}/reply`, {
+      headers: { origin: base() },
+      form: { csrf: /name="csrf" value="([^"]+)"/.exec(await page.content())![1]!, body: 'x'.repeat(1_100_000) },
+    });
+    expect([tooBig.status(), await tooBig.text()]).toEqual([413, expect.stringContaining('larger than 1 MB')]);
+
     const reader = await loggedIn(READ_TOKEN);
     await reader.goto(`${base()}/tickets/${ticket.number}`);
     expect(await reader.getByRole('button', { name: 'Send reply' }).count()).toBe(0);
