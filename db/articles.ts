@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
 import { copyRows, copyRunnerOf } from './binary-copy.js';
 import type { Db } from './client.js';
-import { articleAttachments, articles, attachmentBlobs, attachmentChunks } from './schema.js';
+import { articleAttachments, articles, attachmentBlobs, attachmentChunks, tickets } from './schema.js';
 
 export type ArticleRow = typeof articles.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
@@ -148,6 +148,16 @@ export async function readAttachmentContent(db: Db, sha256: string): Promise<Buf
 
 export async function listArticles(db: Db, ticketId: number): Promise<ArticleRow[]> {
   return db.select().from(articles).where(eq(articles.ticketId, ticketId)).orderBy(asc(articles.id));
+}
+
+/** The stored HTML part of article `articleId` when that article is on ticket `ticketNumber`; null when it is not, or has none. */
+export async function findArticleHtml(db: Db, ticketNumber: number, articleId: number): Promise<string | null> {
+  const [row] = await db
+    .select({ htmlBody: articles.htmlBody })
+    .from(articles)
+    .innerJoin(tickets, eq(tickets.id, articles.ticketId))
+    .where(and(eq(tickets.number, ticketNumber), eq(articles.id, articleId)));
+  return row?.htmlBody ?? null;
 }
 
 export async function listAttachmentsOf(db: Db, articleIds: number[]) {

@@ -7,10 +7,11 @@ import { NOTE_EVENT } from '../tickets/internal-note.js';
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof readTicketDetail>>>;
 
 /**
- * A ticket with everything on it, as `tickets show --json` prints it and `GET /api/v1/tickets/:number`
- * answers: participants (with delivery state), articles (visible and full text, attachments),
- * deliveries per recipient, events, and the agents' internal notes (events too, listed apart so
- * a reader need not pick them out). Null when there is no such ticket.
+ * A ticket with everything on it: participants (with delivery state), articles (visible and full
+ * text, the stored HTML part, attachments), deliveries per recipient, events, and the agents'
+ * internal notes (events too, listed apart so a reader need not pick them out). Null when there
+ * is no such ticket. The HTML part is as the customer sent it: `ticketDetailJson` is what leaves
+ * the daemon (`tickets show --json`, `GET /api/v1/tickets/:number`).
  */
 export async function readTicketDetail(db: Db, number: number) {
   const ticket = await findTicketByNumber(db, number);
@@ -56,6 +57,7 @@ export async function readTicketDetail(db: Db, number: number) {
       senderAuth: a.senderAuth ?? null,
       visibleText: a.visibleText,
       text: a.textBody,
+      htmlBody: a.htmlBody,
       attachments: attachments
         .filter((x) => x.articleId === a.id)
         .map((x) => ({ id: `${x.articleId}-${x.position}`, filename: x.filename, contentType: x.contentType, size: x.size, sha256: x.sha256, contentId: x.contentId })),

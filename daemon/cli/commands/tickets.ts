@@ -53,7 +53,9 @@ export function registerTicketCommands(program: Command, ctx: CliContext): void 
       const json = await ctx.withDb((db) => readTicketDetail(db, number));
       if (!json) throw new AppError('NOT_FOUND', `no ticket ${number}`);
       if (options.json) {
-        printJson(ctx, json);
+        // Imported here: only --json sanitizes the HTML parts.
+        const { ticketDetailJson } = await import('../../reports/ticket-detail-json.js');
+        printJson(ctx, ticketDetailJson(json, (id) => `/api/v1/attachments/${id}`));
         return;
       }
       const t = json.ticket;

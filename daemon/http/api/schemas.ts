@@ -92,6 +92,10 @@ export const ticketDetailBody = z.strictObject({
       senderAuth,
       visibleText: z.string().describe('the new text of the message, quotes and signature left out'),
       text: z.string().describe('the whole text body'),
+      html: z
+        .string()
+        .nullable()
+        .describe("the HTML part, sanitized: no script, style block, form or frame, links only to http, https and mailto, cid: images at their attachment's url, remote images left out (see /tickets/{number}/articles/{articleId}/html?remote=1); null when the mail had none"),
       attachments: z.array(
         z.strictObject({
           id: z.string(),
@@ -132,6 +136,10 @@ export const ticketDetailBody = z.strictObject({
       ),
     }),
   ),
+});
+
+export const articleHtmlQuery = z.strictObject({
+  remote: z.enum(['0', '1', 'false', 'true']).default('0').describe('1: keep remote (http, https) images, which tell their sender that and where the mail was read'),
 });
 
 export const statusRequest = z.strictObject({ status: z.enum(TICKET_STATUSES) });

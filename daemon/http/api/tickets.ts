@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { pageTickets, type TicketPageMark } from '../../../db/ticket-pages.js';
+import { readArticleHtml } from '../../reports/article-html.js';
 import { readTicketDetail } from '../../reports/ticket-detail.js';
+import { ticketDetailJson } from '../../reports/ticket-detail-json.js';
+import { sendArticleHtml } from './article-html.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { ApiCall, ApiRoute } from './router.js';
 import {
+  articleHtmlQuery,
   errorBody,
   noteBody,
   noteRequest,
@@ -21,6 +25,7 @@ import type { ApiServices } from './services.js';
 
 const ticketNumber = { number: { pattern: /\d{1,12}/, description: 'the ticket number, e.g. 1000' } };
 const notFound = { description: 'no such ticket', schema: errorBody };
+const attachmentUrl = (id: string) => `/api/v1/attachments/${id}`;
 const invalid = { description: 'the body or query does not validate', schema: errorBody };
 
 /** Cursors carry the sort they were made for: a page of another sort would start in the wrong place. */
@@ -60,16 +65,38 @@ export function ticketRoutes(services: ApiServices): ApiRoute[] {
       path: '/tickets/{number}',
       params: ticketNumber,
       role: 'read',
-      summary: 'A ticket: participants, articles (visible and full text, attachments), deliveries per recipient, events.',
+      summary: 'A ticket: participants, articles (visible and full text, sanitized HTML, attachments), deliveries per recipient, events.',
       responses: { 200: { description: 'the ticket', schema: ticketDetailBody }, 404: notFound },
       handle: async ({ params }) => {
         const detail = await readTicketDetail(services.db, Number(params.number));
         if (!detail) return { status: 404, body: { error: `no ticket ${params.number}` } };
-        const articles = detail.articles.map((a) => ({
+        const json = ticketDetailJson(detail, attachmentUrl);
+        const articles = json.articles.map((a) => ({
           ...a,
-          attachments: a.attachments.map((x) => ({ id: x.id, url: `/api/v1/attachments/${x.id}`, filename: x.filename, contentType: x.contentType, size: x.size, sha256: x.sha256, contentId: x.contentId })),
+          attachments: a.attachments.map((x) => ({ id: x.id, url: attachmentUrl(x.id), filename: x.filename, contentType: x.contentType, size: x.size, sha256: x.sha256, contentId: x.contentId })),
         }));
-        return { status: 200, body: { ...detail, articles } };
+        return { status: 200, body: { ...json, articles } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/tickets/{number}/articles/{articleId}/html',
+      params: { ...ticketNumber, articleId: { pattern: /\d{1,12}/, description: "the article's id, as the ticket gives it" } },
+      role: 'read',
+      summary:
+        "An article's HTML part, sanitized, as a page: no script, nothing loaded but the article's inline images (cid:, at their attachment URL) and data: images; remote images only with remote=1. Served with a CSP that sandboxes it.",
+      query: articleHtmlQuery,
+      responses: {
+        200: { description: 'the sanitized HTML page', contentType: 'text/html' },
+        400: invalid,
+        404: { description: 'no such ticket or article, or the article has no HTML part', schema: errorBody },
+      },
+      handle: async ({ params, query, res }: ApiCall<z.output<typeof articleHtmlQuery>>) => {
+        const remoteImages = query.remote === '1' || query.remote === 'true';
+        const html = await readArticleHtml(services.db, Number(params.number), Number(params.articleId), { cidImages: attachmentUrl, remoteImages });
+        if (html === null) return { status: 404, body: { error: `ticket ${params.number} has no article ${params.articleId} with an HTML part` } };
+        sendArticleHtml(res, html, { remoteImages, frameAncestors: "'none'" });
+        return null;
       },
     },
     {
