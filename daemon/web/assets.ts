@@ -39,6 +39,7 @@ label.inline { flex-direction: row; align-items: center; gap: .25rem; }
 .url { overflow-wrap: anywhere; }
 .error { color: var(--bad); }
 section { margin: 0 0 1.5rem; }
+.html-part iframe { display: block; width: 100%; height: 32rem; border: 1px solid var(--line); background: #fff; margin: .5rem 0 0; }
 .attachments img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); margin: .25rem 0; }
 @media (max-width: 40rem) { th.optional, td.optional { display: none; } main { padding: .5rem; } }
 `;

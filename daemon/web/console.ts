@@ -21,6 +21,8 @@ import { readWebhooksView, webhooksAction, webhooksNotice } from './webhooks.js'
 import type { ApiServices } from '../http/api/services.js';
 import { AppError } from '../errors.js';
 import { sendAttachment } from '../http/api/attachments.js';
+import { sendArticleHtml } from '../http/api/article-html.js';
+import { readArticleHtml } from '../reports/article-html.js';
 
 export interface ConsoleDeps {
   db: () => Db;
@@ -36,14 +38,18 @@ export interface ConsoleDeps {
 }
 
 /** Nothing but the console's own files may run or load; no other site may frame it. */
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
   // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the console's own forms.
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
+
+/** The ticket page frames the articles' HTML parts, which are served by the console itself. */
+const TICKET_PAGE_HEADERS = { 'content-security-policy': `${PAGE_CSP}; frame-src 'self'` };
 
 /**
  * How much of a form each POST reads, and what to say when it is more. Text an agent writes
@@ -170,12 +176,21 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
       const problem = await sendAttachment(deps.db(), attachment, res);
       return problem ? send(res, 404, problem) : true;
     }
+    const part = /^\/tickets\/(\d{1,12})\/articles\/(\d{1,12})\/html$/.exec(path);
+    if (part) {
+      const remoteImages = url.searchParams.get('remote') === '1';
+      const body = await readArticleHtml(deps.db(), Number(part[1]), Number(part[2]), { cidImages: 'inline', remoteImages });
+      if (body === null) return send(res, 404, 'no such HTML part');
+      // The only console response another page may frame, and only the console's own ticket page.
+      sendArticleHtml(res, body, { remoteImages, frameAncestors: "'self'" });
+      return true;
+    }
     const number = /^\/tickets\/(\d{1,12})$/.exec(path)?.[1];
     const detail = number ? await readTicketDetail(deps.db(), Number(number)) : null;
     if (!detail) return send(res, 404, 'no such ticket');
     const replied = url.searchParams.get('replied');
     const noted = url.searchParams.has('noted');
-    return send(res, 200, ticketPage(detail, { principal, csrf, notice: replied && /^\d+$/.test(replied) ? `Reply queued as delivery ${replied}.` : noted ? 'Internal note added; it was not sent to anyone.' : null }));
+    return send(res, 200, ticketPage(detail, { principal, csrf, notice: replied && /^\d+$/.test(replied) ? `Reply queued as delivery ${replied}.` : noted ? 'Internal note added; it was not sent to anyone.' : null }), TICKET_PAGE_HEADERS);
   };
 
   async function replyFromForm(res: http.ServerResponse, number: number, form: URLSearchParams, principal: Principal, csrf: string): Promise<true> {
@@ -192,7 +207,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     }
     const detail = await readTicketDetail(deps.db(), number);
     if (!detail) return send(res, 404, 'no such ticket');
-    return send(res, 400, ticketPage(detail, { principal, csrf, problem }));
+    return send(res, 400, ticketPage(detail, { principal, csrf, problem }), TICKET_PAGE_HEADERS);
   }
 
   /** The ticket page's note form: the same note as `POST /api/v1/tickets/{number}/notes`. */
@@ -209,7 +224,7 @@ export function createConsole(deps: ConsoleDeps): (req: http.IncomingMessage, re
     }
     const detail = await readTicketDetail(deps.db(), number);
     if (!detail) return send(res, 404, 'no such ticket');
-    return send(res, 400, ticketPage(detail, { principal, csrf, problem }));
+    return send(res, 400, ticketPage(detail, { principal, csrf, problem }), TICKET_PAGE_HEADERS);
   }
 }
 
