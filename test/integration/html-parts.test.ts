@@ -106,6 +106,15 @@ describe('HTML parts over the API', () => {
     expect((plain.json as Detail).articles[0]!.html).toBeNull();
   });
 
+  it('gives tickets show --json the same sanitized html as the API', async () => {
+    const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['tickets', 'show', String(htmlTicket.number), '--json'], io)).toBe(0);
+    const shown = JSON.parse(io.text) as Detail;
+    const api = (await call(`/api/v1/tickets/${htmlTicket.number}`)).json as Detail;
+    expect(shown.articles[0]!.html).toBe(api.articles[0]!.html);
+    expect(shown.articles[0]).not.toHaveProperty('htmlBody');
+  });
+
   it('serves the HTML part as a sandboxed page that loads nothing remote, unless remote=1 asks for images', async () => {
     const url = `/api/v1/tickets/${htmlTicket.number}/articles/${htmlTicket.articleId}/html`;
     const page = await call(url);
