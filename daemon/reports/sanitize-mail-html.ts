@@ -20,8 +20,8 @@ export interface SanitizeMailHtmlOptions {
 }
 
 /**
- * Tags that lay out mail. Everything else goes with its attributes and keeps its text, except the
- * tags whose content is code or metadata (NON_TEXT_TAGS), which go whole. No script, style, form,
+ * Tags that lay out mail. Any other tag is dropped with its attributes and its text is kept, except
+ * in the tags whose content is code or metadata (NON_TEXT_TAGS), which go whole. No script, style, form,
  * frame, object, embed, svg, math, meta, base or link is ever in the output.
  */
 const ALLOWED_TAGS = [
