@@ -1,6 +1,7 @@
 // Screenshots of the console's main pages for the README: `npx tsx scripts/console-screenshots.ts`.
 // Starts an embedded daemon of its own with a few tickets (one whose acknowledgement the relay
-// refuses) and photographs the queue, a ticket, the failures log and the rules page.
+// refuses, with an agent's internal note) and photographs the queue, that ticket, the failures
+// log, the rules page and the operations page.
 import { mkdirSync } from 'node:fs';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { queuedId } from '../test/helpers/smtp-client.js';
@@ -27,6 +28,12 @@ try {
     last = (await waitForInbound(t, queuedId(sent))).ticketId!;
   }
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the acknowledgements go out
+  const noted = await fetch(`http://127.0.0.1:${t.httpPort}/api/v1/tickets/1001/notes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'La dirección de Pedro rebota: llamarle al teléfono de la ficha.' }),
+  });
+  if (noted.status !== 201) throw new Error(`note: ${noted.status} ${await noted.text()}`);
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const base = `http://127.0.0.1:${t.httpPort}`;
@@ -41,6 +48,8 @@ try {
   await page.screenshot({ path: `${OUT}/failures.png`, fullPage: true });
   await page.goto(`${base}/rules`);
   await page.screenshot({ path: `${OUT}/rules.png` });
+  await page.goto(`${base}/operations`);
+  await page.screenshot({ path: `${OUT}/operations.png`, fullPage: true });
   await browser.close();
   console.log(`screenshots in ${OUT}/ (last ticket id ${last})`);
 } finally {
