@@ -30,8 +30,8 @@ function envelopeColumns(envelope: Envelope) {
 }
 
 /** Stores a message that fits one row; one statement, so it is committed or absent. */
-export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha256: string): Promise<number> {
-  const [id] = await insertInboundBatch(db, [{ envelope, raw, sha256 }]);
+export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha256: string, conversationKey: string | null = null): Promise<number> {
+  const [id] = await insertInboundBatch(db, [{ envelope, raw, sha256, conversationKey }]);
   return id!;
 }
 
@@ -41,7 +41,7 @@ export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha
  * are drawn first and copied in with the rows; PGlite returns the rows of a multi-row
  * INSERT … RETURNING in the order of its VALUES).
  */
-export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string }>): Promise<number[]> {
+export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string; conversationKey?: string | null }>): Promise<number[]> {
   const runCopy = copyRunnerOf(db);
   if (runCopy) {
     // Ids first, then one binary COPY of the rows: no hex text of the bytes (see binary-copy.ts).
@@ -55,14 +55,24 @@ export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelo
         { text: item.sha256 },
         { bytea: [item.raw] },
         { text: 'received' },
+        { text: item.conversationKey ?? null },
       ]);
-      await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state'], rows);
+      await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state', 'conversation_key'], rows);
       return ids.map((row) => Number(row.id));
     });
   }
   const rows = await db
     .insert(inboundMessages)
-    .values(items.map((item) => ({ ...envelopeColumns(item.envelope), raw: item.raw, sizeBytes: item.raw.length, sha256: item.sha256, state: 'received' as const })))
+    .values(
+      items.map((item) => ({
+        ...envelopeColumns(item.envelope),
+        raw: item.raw,
+        sizeBytes: item.raw.length,
+        sha256: item.sha256,
+        state: 'received' as const,
+        conversationKey: item.conversationKey ?? null,
+      })),
+    )
     .returning({ id: inboundMessages.id });
   return rows.map((row) => row.id);
 }
@@ -104,7 +114,7 @@ export async function appendInboundChunk(db: Db, inboundId: number, seq: number,
 export async function finishChunkedInbound(
   db: Db,
   inboundId: number,
-  totals: { sizeBytes: number; sha256: string; chunkCount: number },
+  totals: { sizeBytes: number; sha256: string; chunkCount: number; conversationKey?: string | null },
 ): Promise<void> {
   await db
     .update(inboundMessages)
@@ -188,6 +198,21 @@ export async function finishInbound(db: Db, inboundId: number, outcome: InboundO
     .where(eq(inboundMessages.id, inboundId));
 }
 
+/**
+ * The earliest unfinished spool row of `row`'s conversation that arrived before it, or null. The
+ * state list is written out (not a parameter) so the partial index on unfinished rows serves it.
+ */
+export async function earliestUnfinishedBefore(db: Db, row: Pick<InboundRow, 'id' | 'conversationKey'>): Promise<{ id: number; state: InboundState } | null> {
+  if (row.conversationKey === null) return null;
+  const [earlier] = await db
+    .select({ id: inboundMessages.id, state: inboundMessages.state })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.conversationKey, row.conversationKey), lt(inboundMessages.id, row.id), sql`${inboundMessages.state} in ('received', 'processing')`))
+    .orderBy(asc(inboundMessages.id))
+    .limit(1);
+  return earlier ?? null;
+}
+
 /** Locks the row for the processing transaction and tells whether it still needs work. */
 export async function lockInboundForProcessing(db: Db, inboundId: number): Promise<boolean> {
   const [row] = await db
@@ -209,6 +234,7 @@ const summaryColumns = {
   sizeBytes: inboundMessages.sizeBytes,
   sha256: inboundMessages.sha256,
   chunkCount: inboundMessages.chunkCount,
+  conversationKey: inboundMessages.conversationKey,
   state: inboundMessages.state,
   stateReason: inboundMessages.stateReason,
   attempts: inboundMessages.attempts,

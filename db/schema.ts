@@ -56,6 +56,12 @@ export const inboundMessages = pgTable(
     /** Whole message when it fits one row; null when it is stored in inbound_chunks. */
     raw: bytea('raw'),
     chunkCount: integer('chunk_count').notNull().default(0),
+    /**
+     * The Message-ID its conversation started with (parsers/conversation-key.ts), read at intake:
+     * a row waits for earlier unfinished rows with the same key, so one conversation is filed in
+     * the order it arrived however many workers run. Null: no id, or stored before it existed.
+     */
+    conversationKey: text('conversation_key'),
     state: text('state').$type<InboundState>().notNull().default('received'),
     stateReason: text('state_reason'),
     attempts: integer('attempts').notNull().default(0),
@@ -69,7 +75,13 @@ export const inboundMessages = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp('processed_at', { withTimezone: true }),
   },
-  (table) => [index('inbound_messages_state_idx').on(table.state, table.updatedAt)],
+  (table) => [
+    index('inbound_messages_state_idx').on(table.state, table.updatedAt),
+    // Only unfinished rows are ever asked for by key: the index stays as small as the backlog.
+    index('inbound_messages_unfinished_conversation_idx')
+      .on(table.conversationKey, table.id)
+      .where(sql`${table.state} in ('received', 'processing')`),
+  ],
 );
 
 /** Parts of a large message, in order, so no message has to sit in memory whole to be stored. */

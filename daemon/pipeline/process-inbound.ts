@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
+import { claimInbound, earliestUnfinishedBefore, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { withDeadline } from '../deadline.js';
 import { createLargeMessageGate } from './large-message-gate.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
@@ -51,11 +51,54 @@ const LARGE_MESSAGE_BYTES = 1024 * 1024;
 export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number) => Promise<void> {
   const largeGate = createLargeMessageGate(1);
   const processOne = createOneProcessor(deps);
+  const processRow = (row: InboundRow): Promise<void> => (row.sizeBytes > LARGE_MESSAGE_BYTES ? largeGate(() => processOne(row)) : processOne(row));
+  const fileEarlierFirst = createConversationOrder(deps, processRow);
   return async (inboundId) => {
     const row = await claimInbound(deps.db, inboundId);
     if (!row) return; // finished already, or replayed and claimed by another worker
-    if (row.sizeBytes > LARGE_MESSAGE_BYTES) return largeGate(() => processOne(row));
-    return processOne(row);
+    await fileEarlierFirst(row);
+    return processRow(row);
+  };
+}
+
+/** How long a row waits for an earlier row of its conversation that another worker holds. */
+const CONVERSATION_WAIT_MS = 10_000;
+const CONVERSATION_POLL_MS = 20;
+
+/**
+ * Workers take rows side by side, so two mails of one conversation that arrive together could be
+ * filed in either order: a reply before the mail it follows, details "still missing" that came
+ * first. Before a row is filed, every earlier unfinished row of its conversation is filed: one
+ * nobody works on (its job still queued, or waiting out a retry) is filed here and now; one
+ * another worker holds is waited for. The earliest row never waits, so neither can two rows on
+ * each other. Bounded: a row held by a worker that died is waited for until CONVERSATION_WAIT_MS,
+ * and one that fails when filed here is left to its own retries; the row then goes ahead, logged.
+ */
+function createConversationOrder(deps: ProcessorDeps, processRow: (row: InboundRow) => Promise<void>): (row: InboundRow) => Promise<void> {
+  return async (row) => {
+    const waitUntil = Date.now() + CONVERSATION_WAIT_MS;
+    for (;;) {
+      const earlier = await earliestUnfinishedBefore(deps.db, row);
+      if (!earlier) return;
+      if (earlier.state === 'received') {
+        const claimed = await claimInbound(deps.db, earlier.id);
+        const filed = claimed
+          ? await processRow(claimed).then(
+              () => true,
+              () => false,
+            )
+          : true;
+        if (filed) continue;
+      } else if (Date.now() < waitUntil) {
+        await new Promise((resolve) => setTimeout(resolve, CONVERSATION_POLL_MS));
+        continue;
+      }
+      deps.logger.warn(
+        { event: 'message.order_not_kept', inboundId: row.id, earlierInboundId: earlier.id, earlierState: earlier.state },
+        'an earlier mail of this conversation is not filed yet; filing this one anyway',
+      );
+      return;
+    }
   };
 }
 

@@ -20,6 +20,7 @@ interface Pending {
   envelope: Envelope;
   raw: Buffer;
   sha256: string;
+  conversationKey: string | null;
   resolve: (id: number) => void;
   reject: (err: unknown) => void;
 }
@@ -63,9 +64,9 @@ export function createSpoolBatcher(db: Db, options: SpoolBatcherOptions = {}) {
 
   return {
     /** Resolves with the spool id once the batch holding this message has committed. */
-    insert(envelope: Envelope, raw: Buffer, sha256: string): Promise<number> {
+    insert(envelope: Envelope, raw: Buffer, sha256: string, conversationKey: string | null = null): Promise<number> {
       return new Promise((resolve, reject) => {
-        pending.push({ envelope, raw, sha256, resolve, reject });
+        pending.push({ envelope, raw, sha256, conversationKey, resolve, reject });
         pump();
       });
     },

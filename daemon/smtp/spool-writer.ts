@@ -3,11 +3,27 @@ import type { Readable } from 'node:stream';
 import type { Db } from '../../db/client.js';
 import { withDeadline } from '../deadline.js';
 import type { StructureWatch } from '../../parsers/mime-structure.js';
+import { conversationKey } from '../../parsers/conversation-key.js';
 import type { SpoolBatcher } from './spool-batcher.js';
 import { appendInboundChunk, beginChunkedInbound, discardInbound, finishChunkedInbound, insertInbound, type Envelope } from '../../db/inbound.js';
 
 /** Messages up to this size are stored in one INSERT; larger ones in rows of this size. */
 export const SPOOL_CHUNK_BYTES = 256 * 1024;
+
+/** Where the header block that names a message's conversation is looked for. */
+const HEADER_BYTES = 64 * 1024;
+
+/** The first `limit` bytes of a list of pieces, copying no more than that. */
+function firstBytes(pieces: Buffer[], limit: number): Buffer {
+  const head: Buffer[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    if (length >= limit) break;
+    head.push(piece);
+    length += piece.length;
+  }
+  return Buffer.concat(head, Math.min(length, limit));
+}
 
 /**
  * How long the final commit may take before the sender gets 451 (RFC 5321 §4.5.3.2.6 lets a
@@ -49,11 +65,14 @@ export async function spoolMessage(
   let chunkedId: number | null = null;
   let seq = 0;
   let failure: unknown = null;
+  /** The header block lies in the first chunk; read before that chunk's bytes leave memory. */
+  let key: string | null | undefined;
 
   const flushChunk = async (): Promise<void> => {
     const pieces = pending;
     pending = [];
     pendingBytes = 0;
+    key ??= conversationKey(firstBytes(pieces, HEADER_BYTES));
     chunkedId ??= await beginChunkedInbound(db, envelope);
     await appendInboundChunk(db, chunkedId, seq, pieces);
     seq += 1;
@@ -85,11 +104,12 @@ export async function spoolMessage(
     const sha256 = hash.digest('hex');
     if (chunkedId === null) {
       const raw = Buffer.concat(pending, pendingBytes);
-      const inboundId = await withinDeadline(batcher ? batcher.insert(envelope, raw, sha256) : insertInbound(db, envelope, raw, sha256));
+      key = conversationKey(raw);
+      const inboundId = await withinDeadline(batcher ? batcher.insert(envelope, raw, sha256, key) : insertInbound(db, envelope, raw, sha256, key));
       return { kind: 'stored', inboundId, sizeBytes: total };
     }
     if (pendingBytes > 0) await withinDeadline(flushChunk());
-    await withinDeadline(finishChunkedInbound(db, chunkedId, { sizeBytes: total, sha256, chunkCount: seq }));
+    await withinDeadline(finishChunkedInbound(db, chunkedId, { sizeBytes: total, sha256, chunkCount: seq, conversationKey: key ?? null }));
     return { kind: 'stored', inboundId: chunkedId, sizeBytes: total };
   } catch (err) {
     if (chunkedId !== null) {

@@ -1,0 +1,2 @@
+ALTER TABLE "inbound_messages" ADD COLUMN "conversation_key" text;--> statement-breakpoint
+CREATE INDEX "inbound_messages_unfinished_conversation_idx" ON "inbound_messages" USING btree ("conversation_key","id") WHERE "inbound_messages"."state" in ('received', 'processing');
