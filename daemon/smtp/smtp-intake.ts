@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Db } from '../../db/client.js';
 import { resolveRecipient } from '../../rules/mailboxes.js';
@@ -123,7 +123,8 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       receivedAt: new Date(),
     };
     const structure = createStructureWatch(config.smtp.structure);
-    const result = await spoolMessage(deps.db, watchDataRate(stream as Readable, session.id), envelope, config.smtp.maxMessageBytes, batcher, structure);
+    const rate = watchDataRate(session.id);
+    const result = await spoolMessage(deps.db, stream as Readable, envelope, config.smtp.maxMessageBytes, batcher, structure, rate.received).finally(rate.stop);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.kind === 'too_big') {
       logger.info({ event: 'smtp.message_too_big', sessionId: session.id, bytes: result.sizeBytes }, 'message over the size limit');
@@ -177,24 +178,19 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
     setTimeout(() => connection._socket?.destroy(), 1000).unref();
   }
 
-  /** Passes the message through, cutting the session off when it arrives too slowly. */
-  function watchDataRate(stream: Readable, sessionId: string): Readable {
-    if (config.smtp.minDataBytesPerSecond === 0) return stream;
+  /**
+   * Cuts the session off when its message arrives too slowly, reading the byte count the spool
+   * writer keeps (no stream of its own in between: one per message cost more than the check).
+   */
+  function watchDataRate(sessionId: string): { received: { bytes: number }; stop: () => void } {
+    const received = { bytes: 0 };
+    if (config.smtp.minDataBytesPerSecond === 0) return { received, stop: () => undefined };
     const started = Date.now();
-    let bytes = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
     const check = setInterval(() => {
-      if (limits.tooSlow(bytes, Date.now() - started)) cutOff(sessionId, 'message arriving too slowly');
+      if (limits.tooSlow(received.bytes, Date.now() - started)) cutOff(sessionId, 'message arriving too slowly');
     }, Math.min(5_000, config.smtp.dataGraceMs));
     check.unref();
-    // pipeline passes a client that went away mid-message on as an error: nothing half-read is stored.
-    pipeline(stream, counted, () => clearInterval(check));
-    return counted;
+    return { received, stop: () => clearInterval(check) };
   }
 
   const batcher = createSpoolBatcher(deps.db);

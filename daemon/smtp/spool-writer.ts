@@ -57,6 +57,8 @@ export async function spoolMessage(
   batcher?: SpoolBatcher,
   /** Looks at the bytes as they pass; a problem it names refuses the message, nothing of it kept. */
   structure?: StructureWatch,
+  /** Kept up to date with the bytes read so far, for whoever watches the data rate. */
+  received?: { bytes: number },
 ): Promise<SpoolResult> {
   const hash = createHash('sha256');
   let pending: Buffer[] = [];
@@ -80,6 +82,7 @@ export async function spoolMessage(
 
   for await (const piece of stream as AsyncIterable<Buffer>) {
     total += piece.length;
+    if (received) received.bytes = total;
     structure?.push(piece);
     if (total > maxBytes || failure || structure?.problem()) continue; // keep draining; the reply comes after the dot
     hash.update(piece);
