@@ -37,6 +37,43 @@ function isConnectionError(err: Error): boolean {
   return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || /Connection is closed|Stream isn't writeable/.test(err.message);
 }
 
+/** Ids one job carries at most. */
+const MAX_IDS_PER_JOB = 500;
+
+/**
+ * The job of one row keeps the row's own id (enqueueing a row already waiting adds nothing); a job
+ * of several is named by its first and last row and their count.
+ */
+function blockJobId(spec: QueueSpec, ids: number[]): string {
+  return ids.length === 1 ? jobId(spec, ids[0]!) : `${jobId(spec, ids[0]!)}-${ids.at(-1)}-${ids.length}`;
+}
+
+/** The rows of a job: `{ ids }`, or `{ id }` as jobs were before (still queued across an upgrade). */
+function jobIds(data: unknown): number[] {
+  const { ids, id } = data as { ids?: unknown; id?: unknown };
+  return (Array.isArray(ids) ? ids : [id]).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+/** At most `limit` of the given tasks at once; the rest wait their turn in order. */
+function createSlots(limit: number): { run<T>(task: () => Promise<T>): Promise<T> } {
+  let active = 0;
+  const queued: Array<() => void> = [];
+  return {
+    async run(task) {
+      // A freed slot is handed to the next waiter directly, so no newcomer can take it in between.
+      if (active >= limit) await new Promise<void>((resolve) => queued.push(resolve));
+      else active += 1;
+      try {
+        return await task();
+      } finally {
+        const next = queued.shift();
+        if (next) next();
+        else active -= 1;
+      }
+    },
+  };
+}
+
 /** BullMQ on Redis: several daemons share one queue and work each other's spool rows. */
 export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): JobQueue {
   const prefix = options.prefix ?? 'mailroom';
@@ -73,16 +110,17 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
     },
   });
   queue.on('error', onError('queue.error'));
-  // Enqueues made while a bulk add is in flight go together in the next one: one Redis round
-  // trip for many messages when intake is busy, no added latency when it is idle.
+  // Enqueues made while an add is in flight go together in the next one, as one job that carries
+  // all their ids: when intake is busy one job (a Redis script run, a lock, a completion) stands
+  // for many rows, when it is idle a job is one row, with no added latency either way.
   const waiting: Array<{ id: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   let adding = false;
   const flush = (): void => {
     if (adding || waiting.length === 0) return;
     adding = true;
-    const batch = waiting.splice(0, 500);
+    const batch = waiting.splice(0, MAX_IDS_PER_JOB);
     queue
-      .addBulk(batch.map(({ id }) => ({ name: options.spec.job, data: { id }, opts: { jobId: jobId(options.spec, id) } })))
+      .add(options.spec.job, { ids: batch.map((item) => item.id) }, { jobId: blockJobId(options.spec, batch.map((item) => item.id)) })
       .then(
         () => batch.forEach((item) => item.resolve()),
         (err: unknown) => batch.forEach((item) => item.reject(err)),
@@ -108,16 +146,21 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
       const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
       workerConnection = connection;
       watchConnection(connection);
+      // Rows of all running jobs share `concurrency` slots: a job of many rows spreads them over
+      // the slots, and never runs more rows at once than the worker would run jobs.
+      const slots = createSlots(concurrency);
+      const runRow = (id: number): Promise<void> => {
+        const run = slots.run(() => handler(id));
+        running.add(run);
+        return run.finally(() => running.delete(run));
+      };
       worker = new Worker(
         options.spec.name,
         async (job) => {
-          const run = handler(Number((job.data as { id: number }).id));
-          running.add(run);
-          try {
-            return await run;
-          } finally {
-            running.delete(run);
-          }
+          const results = await Promise.allSettled(jobIds(job.data).map(runRow));
+          // Retried whole: rows that were done are claimed by nobody and cost a query each.
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
         },
         { connection, prefix, concurrency, autorun: true },
       );
