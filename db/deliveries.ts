@@ -8,13 +8,17 @@ export type DeliveryRow = typeof deliveries.$inferSelect;
 export type NewDelivery = Omit<typeof deliveries.$inferInsert, 'id' | 'state' | 'attempts'>;
 export type RecipientRow = typeof deliveryRecipients.$inferSelect;
 
-/** Takes the next delivery id first, because the Message-ID and bounce token are signed with it. */
-export async function allocateDeliveryId(db: Db): Promise<number> {
-  const rows = (await db.execute(sql`select nextval('deliveries_id_seq')::bigint as id`)) as unknown as
-    | Array<{ id: string | number }>
-    | { rows: Array<{ id: string | number }> };
+/**
+ * Takes the next delivery id first, because the Message-ID and bounce token are signed with it,
+ * and the id of the outbound article that shows the mail, so that both rows, the recipients and
+ * the event can be written without waiting for one another's ids.
+ */
+export async function allocateDeliveryIds(db: Db): Promise<{ deliveryId: number; articleId: number }> {
+  const rows = (await db.execute(sql`select nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`)) as unknown as
+    | Array<{ delivery_id: string | number; article_id: string | number }>
+    | { rows: Array<{ delivery_id: string | number; article_id: string | number }> };
   const row = Array.isArray(rows) ? rows[0] : rows.rows[0];
-  return Number(row!.id);
+  return { deliveryId: Number(row!.delivery_id), articleId: Number(row!.article_id) };
 }
 
 function recipientAddress(deliveryId: number, address: string) {
@@ -24,6 +28,11 @@ function recipientAddress(deliveryId: number, address: string) {
 
 export async function insertDelivery(db: Db, id: number, values: NewDelivery, to: string[], cc: string[] = []): Promise<void> {
   await db.insert(deliveries).values({ ...values, id });
+  await insertRecipients(db, id, to, cc);
+}
+
+/** The recipient rows of delivery `id`, whose row must exist already. */
+export async function insertRecipients(db: Db, id: number, to: string[], cc: string[] = []): Promise<void> {
   await db
     .insert(deliveryRecipients)
     .values([
@@ -50,10 +59,22 @@ export async function wasDeliveredTo(db: Db, deliveryId: number, ticketId: numbe
  * returns whether any address of that mailbox is suppressed.
  */
 export async function lockRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
-  const canonical = canonicalAddress(address);
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonical}`}))`);
-  await db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonical }).onConflictDoNothing();
-  return suppressionOf(db, address);
+  await takeRecipientLock(db, address);
+  return rememberRecipient(db, address);
+}
+
+/** The lock of lockRecipient alone: whatever is asked after it sees every earlier holder's mail. */
+export async function takeRecipientLock(db: Db, address: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonicalAddress(address)}`}))`);
+}
+
+/** The rest of lockRecipient: the contact made known, and whether its mailbox is suppressed (one round trip). */
+export async function rememberRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
+  const [, suppression] = await Promise.all([
+    db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonicalAddress(address) }).onConflictDoNothing(),
+    suppressionOf(db, address),
+  ]);
+  return suppression;
 }
 
 /*

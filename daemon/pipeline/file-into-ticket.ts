@@ -66,16 +66,17 @@ export async function fileIntoTicket(
   classification: Classification,
   ctx: FilingContext,
 ): Promise<FilingOutcome> {
-  const already = await findArticleByInboundId(tx, row.id);
+  // Both asked at once: one round trip.
+  const [already, duplicate] = await Promise.all([
+    findArticleByInboundId(tx, row.id),
+    message.messageId && classification.mailbox ? findDuplicateArticle(tx, message.messageId, message.bodyHash) : null,
+  ]);
   if (already) {
     const ticket = (await findTicketById(tx, already.ticketId))!;
     return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId: already.id, created: false, threadedBy: 'new', deliveryIds: [] };
   }
   if (!classification.mailbox) return { state: 'ignored', reason: 'no_mailbox' }; // bounce addresses go to handleBounce
-  if (message.messageId) {
-    const duplicate = await findDuplicateArticle(tx, message.messageId, message.bodyHash);
-    if (duplicate) return { state: 'ignored', reason: `duplicate of article ${duplicate.id}`, ticketId: duplicate.ticketId };
-  }
+  if (duplicate) return { state: 'ignored', reason: `duplicate of article ${duplicate.id}`, ticketId: duplicate.ticketId };
 
   const senderAddress = (message.from?.address || row.mailFrom || '').toLowerCase();
   const { automation } = classification;

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { countAutomaticOnTicket, countAutomaticToDomain, countAutomaticToRecipient, countAutomaticTotal, lockRecipient } from '../../db/deliveries.js';
+import { countAutomaticOnTicket, countAutomaticToDomain, countAutomaticToRecipient, countAutomaticTotal, lockRecipient, rememberRecipient, takeRecipientLock } from '../../db/deliveries.js';
 import { canonicalDomain } from '../../parsers/addresses.js';
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
@@ -75,8 +75,14 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   const rendered = renderReply(mail.template, ctx.ruleSet, mail.mailbox, { ...mail.values, ticket_number: String(mail.ticket.number) });
   if (!rendered) return withhold('no_template', `no "${kindName}" template for language "${mail.mailbox.language}"`);
   const recipient = mail.recipient?.toLowerCase() ?? null;
-  const { suppressed } = recipient && recipient.includes('@') ? await lockRecipient(tx, recipient) : { suppressed: false };
-  const decision = decideAutoReply({ automation: mail.automation, recipient, suppressed, ...(await autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now)) });
+  // The lock first: the counts asked after it include every automatic mail of an earlier holder.
+  const lockable = recipient !== null && recipient.includes('@');
+  if (lockable) await takeRecipientLock(tx, recipient);
+  const [{ suppressed }, counts] = await Promise.all([
+    lockable ? rememberRecipient(tx, recipient) : { suppressed: false },
+    autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now),
+  ]);
+  const decision = decideAutoReply({ automation: mail.automation, recipient, suppressed, ...counts });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
   const cc: string[] = [];

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { insertArticle } from '../../db/articles.js';
-import { allocateDeliveryId, insertDelivery } from '../../db/deliveries.js';
+import { allocateDeliveryIds, insertRecipients } from '../../db/deliveries.js';
+import { deliveries } from '../../db/schema.js';
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
 import { splitAddress } from '../../parsers/addresses.js';
@@ -32,18 +33,18 @@ export function replyAddress(secret: string, mailbox: string, ticketNumber: numb
 /**
  * Puts a mail in the outbox inside the caller's transaction: a delivery row per mail, a row per
  * recipient, and an outbound article so the agent sees what was sent. Returns the delivery id to
- * enqueue once the transaction has committed.
+ * enqueue once the transaction has committed. Both ids are drawn first, so the rows go in three
+ * round trips, each statement sent beside the ones it does not depend on.
  */
 export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMail): Promise<number> {
-  const id = await allocateDeliveryId(tx);
+  const { deliveryId: id, articleId } = await allocateDeliveryIds(tx);
   const domain = splitAddress(mail.mailbox.address)!.domain;
   const messageId = formatOwnMessageId(secret, mail.ticket.number, id, domain);
   const references = [...mail.references.filter((r) => r !== mail.inReplyTo), ...(mail.inReplyTo ? [mail.inReplyTo] : [])].slice(-20);
   const replyTo = replyAddress(secret, mail.mailbox.address, mail.ticket.number);
-  await insertDelivery(
-    tx,
-    id,
-    {
+  await Promise.all([
+    tx.insert(deliveries).values({
+      id,
       ticketId: mail.ticket.id,
       kind: mail.kind,
       mailbox: mail.mailbox.address,
@@ -54,26 +55,28 @@ export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMa
       textBody: mail.body,
       inReplyTo: mail.inReplyTo,
       references,
-    },
-    mail.to,
-    mail.cc ?? [],
-  );
-  const article = await insertArticle(tx, {
-    ticketId: mail.ticket.id,
-    inboundId: mail.inboundId ?? null,
-    direction: 'outbound',
-    messageId,
-    inReplyTo: mail.inReplyTo ? [mail.inReplyTo] : [],
-    references,
-    fromAddress: mail.mailbox.address,
-    fromName: mail.mailbox.name,
-    toAddresses: mail.to.map((address) => ({ address, name: '' })),
-    ccAddresses: (mail.cc ?? []).map((address) => ({ address, name: '' })),
-    subject: mail.subject,
-    textBody: mail.body,
-    visibleText: mail.body,
-    bodyHash: createHash('sha256').update(mail.body).digest('hex'),
-  });
-  await addTicketEvent(tx, mail.ticket.id, 'mail.queued', { kind: mail.kind, deliveryId: id, to: mail.to, cc: mail.cc ?? [] }, article.id);
+    }),
+    insertArticle(tx, {
+      id: articleId,
+      ticketId: mail.ticket.id,
+      inboundId: mail.inboundId ?? null,
+      direction: 'outbound',
+      messageId,
+      inReplyTo: mail.inReplyTo ? [mail.inReplyTo] : [],
+      references,
+      fromAddress: mail.mailbox.address,
+      fromName: mail.mailbox.name,
+      toAddresses: mail.to.map((address) => ({ address, name: '' })),
+      ccAddresses: (mail.cc ?? []).map((address) => ({ address, name: '' })),
+      subject: mail.subject,
+      textBody: mail.body,
+      visibleText: mail.body,
+      bodyHash: createHash('sha256').update(mail.body).digest('hex'),
+    }),
+  ]);
+  await Promise.all([
+    insertRecipients(tx, id, mail.to, mail.cc ?? []),
+    addTicketEvent(tx, mail.ticket.id, 'mail.queued', { kind: mail.kind, deliveryId: id, to: mail.to, cc: mail.cc ?? [] }, articleId),
+  ]);
   return id;
 }
