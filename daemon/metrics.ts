@@ -28,7 +28,7 @@ export function createMetrics() {
     webhookPending: new Gauge({ name: 'mailroom_webhook_deliveries_pending', help: 'Webhook deliveries waiting to be sent (absent when the database did not answer)', registers: [registry] }),
     relayUp: new Gauge({ name: 'mailroom_relay_up', help: 'Whether the last transaction with MAILROOM_SMTP_RELAY went through (1) or failed as a whole (0)', registers: [registry] }),
     // Read at scrape time with a deadline: a reading that fails or times out is left out, never shown stale.
-    queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Jobs waiting, by queue (absent when the queue did not answer)', labelNames: ['queue'] as const, registers: [registry] }),
+    queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Jobs waiting, by queue; with Redis a job can carry many rows (absent when the queue did not answer)', labelNames: ['queue'] as const, registers: [registry] }),
     queueUp: new Gauge({ name: 'mailroom_queue_up', help: 'Whether the queue answered a ping within 2 s (1) or not (0)', labelNames: ['queue'] as const, registers: [registry] }),
     oldestUnprocessed: new Gauge({ name: 'mailroom_oldest_unprocessed_age_seconds', help: 'Age of the oldest spool row not yet processed (absent when the database did not answer)', registers: [registry] }),
     spoolFailedRows: new Gauge({ name: 'mailroom_spool_failed_rows', help: 'Spool rows in state failed, kept for replay (absent when the database did not answer)', registers: [registry] }),
