@@ -152,6 +152,12 @@ export async function addTicketEvent(
   return row!;
 }
 
+/** Several events of one ticket in one statement; their ids follow the order given. */
+export async function addTicketEvents(db: Db, ticketId: number, events: ReadonlyArray<{ type: string; data: Record<string, unknown> }>, articleId: number | null = null): Promise<void> {
+  if (events.length === 0) return;
+  await db.insert(ticketEvents).values(events.map((event) => ({ ticketId, type: event.type, data: event.data, articleId })));
+}
+
 export async function listParticipants(db: Db, ticketId: number) {
   return db
     .select({

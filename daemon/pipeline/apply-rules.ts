@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { addTicketEvent, saveTicketEvaluation, setDetailRequests, type TicketRow } from '../../db/tickets.js';
+import { addTicketEvent, addTicketEvents, saveTicketEvaluation, setDetailRequests, type TicketRow } from '../../db/tickets.js';
 import type { AutomationVerdict } from '../../parsers/auto-generated.js';
 import type { ParsedMessage } from '../../parsers/message.js';
 import { verifyToken } from '../../parsers/tokens.js';
@@ -110,12 +110,13 @@ export async function applyEvaluation(
     missingFields: verdict.missing.map((m) => m.id),
     ...(isNew ? { category: verdict.category?.id ?? ticket.category, slaDueAt: verdict.slaDueAt } : {}),
   };
-  await saveTicketEvaluation(tx, ticket.id, evaluated);
-  let current: TicketRow = { ...ticket, ...evaluated };
   const found = Object.entries(verdict.found);
-  if (found.length > 0) {
-    await addTicketEvent(tx, ticket.id, 'fields.found', { fields: Object.fromEntries(found.map(([id, f]) => [id, f.value])) }, articleId);
-  }
+  // Independent writes, sent together: one round trip.
+  await Promise.all([
+    saveTicketEvaluation(tx, ticket.id, evaluated),
+    found.length > 0 ? addTicketEvent(tx, ticket.id, 'fields.found', { fields: Object.fromEntries(found.map(([id, f]) => [id, f.value])) }, articleId) : null,
+  ]);
+  let current: TicketRow = { ...ticket, ...evaluated };
   const stateBefore = { isNew, status: ticket.status, tags: ticket.tags, detailRequests: ticket.detailRequests };
   const applied = (change: TicketChange) => {
     current = change.ticket;
@@ -148,7 +149,7 @@ export async function applyEvaluation(
     if (queued.deliveryId !== null) deliveryIds.push(queued.deliveryId);
   }
 
-  for (const event of plan.events) await addTicketEvent(tx, ticket.id, event.type, event.data, articleId);
+  await addTicketEvents(tx, ticket.id, plan.events, articleId);
   current = await updateTags(tx, current, plan.addTags, plan.removeTags);
   if (plan.status) {
     const complete = plan.events.some((event) => event.type === 'details.complete');
