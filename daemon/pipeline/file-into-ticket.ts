@@ -17,7 +17,7 @@ import type { ParsedMessage } from '../../parsers/message.js';
 import { findMailbox, isOwnAddress } from '../../rules/mailboxes.js';
 import { applyEvaluation, evaluateMessage, messageFacts, type RedactedMessage } from './apply-rules.js';
 import { replyRelation, ticketBefore } from '../tickets/ticket-state.js';
-import { openTicket } from './open-ticket.js';
+import { openTicket, openTicketAlongside } from './open-ticket.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
 import type { Metrics } from '../metrics.js';
@@ -118,6 +118,7 @@ export async function fileIntoTicket(
 
   let ticket: TicketRow | null = match?.ticket ?? null;
   let created = false;
+  let carried: CarriedFields | null = null;
   if (match && ticket) {
     const trusted = match.method === 'reply_token' || (await isParticipantAddress(tx, ticket.id, [senderAddress]));
     const relation = replyRelation(ctx.ruleSet, trusted, ticket);
@@ -130,19 +131,30 @@ export async function fileIntoTicket(
       ticket = (await lockTicket(tx, ticket.id))!;
     }
   } else {
-    ticket = await openTicket(tx, {
-      // What the rules redact is never stored, the subject included (it is echoed in our mail too).
-      subject: ctx.redacted.subject,
-      mailbox: classification.mailbox.address,
-      requesterId: senderId,
-      category: classification.mailbox.default_category ?? null,
-      inboundId: row.id,
-    });
+    // The participants and what is known of the customer are asked for with the ticket's events.
+    [ticket, carried] = await openTicketAlongside(
+      tx,
+      {
+        // What the rules redact is never stored, the subject included (it is echoed in our mail too).
+        subject: ctx.redacted.subject,
+        mailbox: classification.mailbox.address,
+        requesterId: senderId,
+        category: classification.mailbox.default_category ?? null,
+        inboundId: row.id,
+      },
+      async (opened) => {
+        const [, known] = await Promise.all([addMessageParticipants(tx, opened.id, message, senderId, true, ctx.ruleSet), knownCustomerFields(tx, ctx.ruleSet, opened.requesterId, opened.id)]);
+        return known;
+      },
+    );
     created = true;
   }
 
-  await addMessageParticipants(tx, ticket.id, message, senderId, created, ctx.ruleSet);
-  if (created) ticket = await carryCustomerFields(tx, ticket, ctx.ruleSet);
+  if (!carried) {
+    await addMessageParticipants(tx, ticket.id, message, senderId, created, ctx.ruleSet);
+    if (created) carried = await knownCustomerFields(tx, ctx.ruleSet, ticket.requesterId, ticket.id);
+  }
+  if (carried) ticket = await carryCustomerFields(tx, ticket, carried);
   const threadedBy = created || !match ? 'new' : match.method;
   const mailbox = findMailbox(ctx.ruleSet, ticket.mailbox) ?? classification.mailbox;
   const requester = created ? null : await findRequester(tx, ticket);
@@ -154,9 +166,10 @@ export async function fileIntoTicket(
   return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }
 
+type CarriedFields = Awaited<ReturnType<typeof knownCustomerFields>>;
+
 /** A new ticket starts with what is known about its customer; an event records where each value came from. */
-async function carryCustomerFields(tx: Db, ticket: TicketRow, ruleSet: RuleSet): Promise<TicketRow> {
-  const carried = await knownCustomerFields(tx, ruleSet, ticket.requesterId, ticket.id);
+async function carryCustomerFields(tx: Db, ticket: TicketRow, carried: CarriedFields): Promise<TicketRow> {
   const ids = Object.keys(carried.fields);
   if (ids.length === 0) return ticket;
   await addTicketEvent(tx, ticket.id, 'fields.carried', { fields: Object.fromEntries(ids.map((id) => [id, { value: carried.fields[id]!.value, fromTicket: carried.fromTicket[id] }])) });

@@ -19,6 +19,15 @@ export interface NewTicket {
  * another, the `ticket.linked` event on that other.
  */
 export async function openTicket(tx: Db, values: NewTicket): Promise<TicketRow> {
+  const [ticket] = await openTicketAlongside(tx, values, async () => undefined);
+  return ticket;
+}
+
+/**
+ * openTicket, with more work on the new ticket (`alongside`) sent with its events instead of
+ * after them: one round trip fewer for each statement that does not wait for another.
+ */
+export async function openTicketAlongside<T>(tx: Db, values: NewTicket, alongside: (ticket: TicketRow) => Promise<T>): Promise<[TicketRow, T]> {
   const { linkedTo } = values;
   const ticket = await createTicket(tx, {
     subject: values.subject,
@@ -28,7 +37,10 @@ export async function openTicket(tx: Db, values: NewTicket): Promise<TicketRow> 
     linkedTicketId: linkedTo?.ticket.id ?? null,
   });
   const link = linkedTo && { linkedTo: linkedTo.ticket.number, relation: linkedTo.relation };
-  await addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', inboundId: values.inboundId, mailbox: ticket.mailbox, ...link });
-  if (linkedTo) await addTicketEvent(tx, linkedTo.ticket.id, 'ticket.linked', { relation: linkedTo.relation, ticket: ticket.number, from: linkedTo.from });
-  return ticket;
+  const [, , result] = await Promise.all([
+    addTicketEvent(tx, ticket.id, 'ticket.created', { via: 'email', inboundId: values.inboundId, mailbox: ticket.mailbox, ...link }),
+    linkedTo ? addTicketEvent(tx, linkedTo.ticket.id, 'ticket.linked', { relation: linkedTo.relation, ticket: ticket.number, from: linkedTo.from }) : null,
+    alongside(ticket),
+  ]);
+  return [ticket, result];
 }
