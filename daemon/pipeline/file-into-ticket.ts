@@ -8,7 +8,6 @@ import {
   findTicketById,
   isParticipantAddress,
   lockTicket,
-  touchTicket,
   upsertContact,
   type ParticipantRole,
   type TicketRow,
@@ -39,6 +38,8 @@ export type FilingOutcome =
       threadedBy: ThreadMethod | 'new';
       /** Outbox rows to hand to the send queue once the transaction has committed. */
       deliveryIds: number[];
+      /** The ticket's updated time is still to be set, with the spool row's outcome (one round trip). */
+      touch?: true;
     }
   | { state: 'ignored'; reason: string; ticketId?: number; articleId?: number };
 
@@ -92,8 +93,7 @@ export async function fileIntoTicket(
     // Out-of-office and similar land on their ticket but never change its status.
     const { subject, visibleText, text, html } = ctx.redacted;
     const articleId = await addArticle(tx, match.ticket, row, { ...message, subject, visibleText, text, html }, senderAddress, match.method, automation.reason, ctx.attachmentContents, ctx.senderAuth);
-    await touchTicket(tx, match.ticket.id);
-    return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds: [] };
+    return { state: 'processed', ticketId: match.ticket.id, ticketNumber: match.ticket.number, articleId, created: false, threadedBy: match.method, deliveryIds: [], touch: true };
   }
 
   if (!senderAddress) return { state: 'ignored', reason: 'no_sender' };
@@ -162,8 +162,7 @@ export async function fileIntoTicket(
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.redacted, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents, ctx.senderAuth);
   const { deliveryIds } = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
-  await touchTicket(tx, ticket.id);
-  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
+  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds, touch: true };
 }
 
 type CarriedFields = Awaited<ReturnType<typeof knownCustomerFields>>;

@@ -11,6 +11,7 @@ import { ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
 import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
+import { touchTicket } from '../../db/tickets.js';
 import { fileUnreadable } from './file-unreadable.js';
 import { suspensionReason, type SenderAuth } from '../../rules/sender-policy.js';
 import { upstreamSpamVerdict } from '../../parsers/spam-verdict.js';
@@ -167,13 +168,16 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
           metrics: deps.metrics,
           attachmentContents: large ? (partIndexes, onPiece) => readAttachmentContents(raw, partIndexes, onPiece) : undefined,
         });
-        await finishInbound(tx, inboundId, {
-          state: result.state,
-          senderAuth,
-          reason: result.state === 'ignored' ? result.reason : null,
-          ticketId: result.ticketId ?? null,
-          articleId: result.articleId ?? null,
-        });
+        await Promise.all([
+          result.state === 'processed' && result.touch ? touchTicket(tx, result.ticketId) : null,
+          finishInbound(tx, inboundId, {
+            state: result.state,
+            senderAuth,
+            reason: result.state === 'ignored' ? result.reason : null,
+            ticketId: result.ticketId ?? null,
+            articleId: result.articleId ?? null,
+          }),
+        ]);
         return result;
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
