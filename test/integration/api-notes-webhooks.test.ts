@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listTicketDeliveries } from '../../db/deliveries.js';
 import { findTicketByNumber } from '../../db/tickets.js';
-import { expectDocumented, type OpenApiDocument } from '../helpers/openapi-check.js';
+import { apiClient } from '../helpers/api-client.js';
+import type { OpenApiDocument } from '../helpers/openapi-check.js';
 import { ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -32,28 +33,7 @@ let tokensDir: string;
 let openapi: OpenApiDocument;
 const numbers: number[] = [];
 
-interface Answer {
-  status: number;
-  json: unknown;
-  text: string;
-}
-
-async function call(method: string, urlPath: string, options: { token?: string | null; body?: unknown } = {}): Promise<Answer> {
-  const token = options.token === undefined ? TOKENS.admin : options.token;
-  const res = await fetch(`http://127.0.0.1:${t.httpPort}${urlPath}`, {
-    method,
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: res.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as unknown) : null };
-}
-
-async function documented(method: string, template: string, urlPath: string, options: { token?: string | null; body?: unknown } = {}): Promise<Answer> {
-  const answer = await call(method, urlPath, options);
-  expectDocumented(openapi, method, template, urlPath, answer);
-  return answer;
-}
+const { call, documented } = apiClient(() => t.httpPort, TOKENS.admin, () => openapi);
 
 async function cli(...argv: string[]) {
   const io = { text: '', errors: '', out: (s: string) => void (io.text += s), err: (s: string) => void (io.errors += s), isTTY: false };

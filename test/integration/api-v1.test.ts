@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectDocumented, type OpenApiDocument } from '../helpers/openapi-check.js';
+import { apiClient } from '../helpers/api-client.js';
+import type { OpenApiDocument } from '../helpers/openapi-check.js';
 import { z } from 'zod';
 import { createApp } from '../../daemon/app.js';
 import { parseConfig } from '../../daemon/config.js';
@@ -62,31 +63,7 @@ let tokensDir: string;
 const numbers = { printer: 0, template: 0, zanzibar: 0, files: 0, gone: 0, lost: 0 };
 let openapi: OpenApiDocument;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: unknown;
-  bytes: Buffer;
-}
-
-async function call(method: string, urlPath: string, options: { token?: string | null; body?: unknown } = {}): Promise<Answer> {
-  const token = options.token === undefined ? TOKENS.admin : options.token;
-  const res = await fetch(`http://127.0.0.1:${t.httpPort}${urlPath}`, {
-    method,
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const json = res.headers.get('content-type') === 'application/json' ? (JSON.parse(bytes.toString('utf8')) as unknown) : null;
-  return { status: res.status, headers: res.headers, json, bytes };
-}
-
-/** The answer, after checking its body against the schema the OpenAPI document gives for that route and status. */
-async function documented(method: string, template: string, urlPath: string, options: { token?: string | null; body?: unknown } = {}): Promise<Answer> {
-  const answer = await call(method, urlPath, options);
-  expectDocumented(openapi, method, template, urlPath, answer);
-  return answer;
-}
+const { call, documented } = apiClient(() => t.httpPort, TOKENS.admin, () => openapi);
 
 async function fileTicket(from: string, to: string, raw: string): Promise<number> {
   const sent = await t.send({ from, to: [to] }, raw);
