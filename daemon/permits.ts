@@ -1,10 +1,8 @@
 /**
- * Lets at most `permits` large messages be processed at once. Each holds its raw bytes in memory
- * while it is parsed and its attachments are streamed to storage, so ten 25 MB messages side by
- * side would need ten times that; one at a time keeps the daemon's memory bounded while small
- * mail flows past.
+ * At most `permits` pieces of work at once; the rest wait their turn, in order. A freed permit is
+ * handed to the next waiter directly, so no newcomer can take it in between.
  */
-export function createLargeMessageGate(permits: number) {
+export function createPermits(permits: number) {
   let free = permits;
   const waiting: Array<() => void> = [];
   return async function withPermit<T>(work: () => Promise<T>): Promise<T> {

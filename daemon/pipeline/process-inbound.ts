@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { claimInbound, earliestUnfinishedBefore, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { withDeadline } from '../deadline.js';
-import { createLargeMessageGate } from './large-message-gate.js';
+import { createPermits } from '../permits.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage, readAttachmentContents } from '../../parsers/message.js';
 import { handleBounce } from './handle-bounce.js';
@@ -41,7 +41,12 @@ const PARSE_DEADLINE_MS = 60_000;
 /** Lets the SMTP sessions and other jobs run between slices of CPU-heavy work. */
 const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Messages above this size are processed one at a time (see large-message-gate.ts) and parsed without holding their attachments' bytes. */
+/**
+ * Messages above this size are processed one at a time and parsed without holding their
+ * attachments' bytes: each holds its raw bytes in memory while it is parsed and its attachments
+ * are streamed to storage, so ten 25 MB messages side by side would need ten times that; one at a
+ * time keeps the daemon's memory bounded while small mail flows past.
+ */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
 
 /**
@@ -50,7 +55,7 @@ const LARGE_MESSAGE_BYTES = 1024 * 1024;
  * retries, until the row has used its attempts.
  */
 export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number) => Promise<void> {
-  const largeGate = createLargeMessageGate(1);
+  const largeGate = createPermits(1);
   const processOne = createOneProcessor(deps);
   const processRow = (row: InboundRow): Promise<void> => (row.sizeBytes > LARGE_MESSAGE_BYTES ? largeGate(() => processOne(row)) : processOne(row));
   const fileEarlierFirst = createConversationOrder(deps, processRow);

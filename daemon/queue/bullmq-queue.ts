@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { withDeadline } from '../deadline.js';
 import { createFailureStreak, type FailureStreak } from '../failure-streak.js';
+import { createPermits } from '../permits.js';
 import type { Logger } from '../logger.js';
 import { jobId, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
@@ -52,26 +53,6 @@ function blockJobId(spec: QueueSpec, ids: number[]): string {
 function jobIds(data: unknown): number[] {
   const { ids, id } = data as { ids?: unknown; id?: unknown };
   return (Array.isArray(ids) ? ids : [id]).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-}
-
-/** At most `limit` of the given tasks at once; the rest wait their turn in order. */
-function createSlots(limit: number): { run<T>(task: () => Promise<T>): Promise<T> } {
-  let active = 0;
-  const queued: Array<() => void> = [];
-  return {
-    async run(task) {
-      // A freed slot is handed to the next waiter directly, so no newcomer can take it in between.
-      if (active >= limit) await new Promise<void>((resolve) => queued.push(resolve));
-      else active += 1;
-      try {
-        return await task();
-      } finally {
-        const next = queued.shift();
-        if (next) next();
-        else active -= 1;
-      }
-    },
-  };
 }
 
 /** BullMQ on Redis: several daemons share one queue and work each other's spool rows. */
@@ -148,9 +129,9 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
       watchConnection(connection);
       // Rows of all running jobs share `concurrency` slots: a job of many rows spreads them over
       // the slots, and never runs more rows at once than the worker would run jobs.
-      const slots = createSlots(concurrency);
+      const withSlot = createPermits(concurrency);
       const runRow = (id: number): Promise<void> => {
-        const run = slots.run(() => handler(id));
+        const run = withSlot(() => handler(id));
         running.add(run);
         return run.finally(() => running.delete(run));
       };
