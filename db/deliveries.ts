@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
-import { AUTOMATIC_KINDS, contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
+import { rowsOf } from './raw-rows.js';
+import { contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type NewDelivery = Omit<typeof deliveries.$inferInsert, 'id' | 'state' | 'attempts'>;
@@ -14,10 +15,9 @@ export type RecipientRow = typeof deliveryRecipients.$inferSelect;
  * the event can be written without waiting for one another's ids.
  */
 export async function allocateDeliveryIds(db: Db): Promise<{ deliveryId: number; articleId: number }> {
-  const rows = (await db.execute(sql`select nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`)) as unknown as
-    | Array<{ delivery_id: string | number; article_id: string | number }>
-    | { rows: Array<{ delivery_id: string | number; article_id: string | number }> };
-  const row = Array.isArray(rows) ? rows[0] : rows.rows[0];
+  const [row] = rowsOf<{ delivery_id: string | number; article_id: string | number }>(
+    await db.execute(sql`select nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`),
+  );
   return { deliveryId: Number(row!.delivery_id), articleId: Number(row!.article_id) };
 }
 
@@ -75,57 +75,6 @@ export async function rememberRecipient(db: Db, address: string): Promise<{ supp
     suppressionOf(db, address),
   ]);
   return suppression;
-}
-
-/*
- * Automatic mails created after `since`, counted no further than `cap`: a rate limit only asks
- * whether its window is full, and an uncapped count of a busy hour reads every row of it for
- * every mail (the total window holds thousands).
- */
-
-/** Automatic mails to `address` (any address of its mailbox) created after `since`, sent or still queued. */
-export async function countAutomaticToRecipient(db: Db, address: string, since: Date, cap: number): Promise<number> {
-  return countAutomatic(db, since, cap, eq(deliveryRecipients.canonicalAddress, canonicalAddress(address)));
-}
-
-/** Automatic mails to any address at `domain` (canonical) created after `since`. */
-export async function countAutomaticToDomain(db: Db, domain: string, since: Date, cap: number): Promise<number> {
-  return countAutomatic(db, since, cap, eq(deliveryRecipients.canonicalDomain, domain));
-}
-
-/** Automatic mails to anyone created after `since`. */
-export async function countAutomaticTotal(db: Db, since: Date, cap: number): Promise<number> {
-  const capped = db
-    .select({ one: sql`1`.as('one') })
-    .from(deliveries)
-    .where(and(inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)))
-    .limit(cap)
-    .as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  return Number(row?.n ?? 0);
-}
-
-async function countAutomatic(db: Db, since: Date, cap: number, recipient: SQL | undefined): Promise<number> {
-  const capped = db
-    .select({ one: sql`1`.as('one') })
-    .from(deliveryRecipients)
-    .innerJoin(deliveries, eq(deliveries.id, deliveryRecipients.deliveryId))
-    .where(and(recipient, inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)))
-    .limit(cap)
-    .as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  return Number(row?.n ?? 0);
-}
-
-export async function countAutomaticOnTicket(db: Db, ticketId: number, since: Date, cap: number): Promise<number> {
-  const capped = db
-    .select({ one: sql`1`.as('one') })
-    .from(deliveries)
-    .where(and(eq(deliveries.ticketId, ticketId), inArray(deliveries.kind, [...AUTOMATIC_KINDS]), gt(deliveries.createdAt, since)))
-    .limit(cap)
-    .as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  return Number(row?.n ?? 0);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { rowsOf } from './raw-rows.js';
 import { bounces, contacts, ticketEvents, tickets, webhookCursors, webhookDeliveries, type WebhookDeliveryState, type WebhookEventSource } from './schema.js';
 
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -29,16 +30,12 @@ export interface SourceEvent {
   ticket: TicketSummary | null;
 }
 
-function firstRow<T>(result: unknown): T | undefined {
-  return (Array.isArray(result) ? result[0] : (result as { rows: T[] }).rows[0]) as T | undefined;
-}
-
 /**
  * The oldest transaction still running: every transaction with a lower id has committed or rolled
  * back, so what it wrote is visible to any statement from now on and nothing below it can appear.
  */
 export async function completedTransactionHorizon(db: Db): Promise<string> {
-  const row = firstRow<{ horizon: string }>(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`));
+  const [row] = rowsOf<{ horizon: string }>(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`));
   return row!.horizon;
 }
 

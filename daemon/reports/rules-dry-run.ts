@@ -1,5 +1,4 @@
 import type { Db } from '../../db/client.js';
-import { findContact } from '../../db/tickets.js';
 import { decideAutoReply, type AutoReplyInput } from '../../parsers/auto-generated.js';
 import { parseMessage, type ParsedMessage } from '../../parsers/message.js';
 import { decide, type PlannedMail, type TicketBefore } from '../../rules/decide.js';
@@ -45,20 +44,15 @@ export async function dryRunRules(input: RulesDryRunInput, withDb: <T>(use: (db:
   const newNumber = input.newNumber ?? 1000;
   if (ticketNumber === null) {
     const ticket: TicketBefore = { number: newNumber, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
-    const report = await simulate(ruleSet, message, secret, now, { ticket, ticketId: null, opens: null }, async (recipient) => ({
-      suppressed: false,
-      ...(await autoReplyCounts(null, ruleSet, null, recipient, now)),
-    }));
+    const report = await simulate(ruleSet, message, secret, now, { ticket, ticketId: null, opens: null }, (recipient) => autoReplyCounts(null, ruleSet, null, recipient, now));
     return { ok: true, report, sender: message.from?.address ?? null };
   }
   const report = await withDb(async (db) => {
     const sender = (message.from?.address ?? '').toLowerCase();
     const target = await ticketForReply(db, ruleSet, ticketNumber, sender, newNumber);
     if (!target) throw new AppError('NOT_FOUND', `no ticket ${ticketNumber}`);
-    return simulate(ruleSet, message, secret, now, target, async (recipient) => ({
-      suppressed: recipient ? ((await findContact(db, recipient))?.suppressed ?? false) : false,
-      ...(await autoReplyCounts(db, ruleSet, target.ticketId, recipient, now)),
-    }));
+    // The counts bring the recipient's suppression (any address of its mailbox) with them.
+    return simulate(ruleSet, message, secret, now, target, (recipient) => autoReplyCounts(db, ruleSet, target.ticketId, recipient, now));
   });
   return { ok: true, report, sender: message.from?.address ?? null };
 }

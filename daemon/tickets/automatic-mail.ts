@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import { countAutomaticOnTicket, countAutomaticToDomain, countAutomaticToRecipient, countAutomaticTotal, lockRecipient, rememberRecipient, takeRecipientLock } from '../../db/deliveries.js';
+import { askAutomaticMail } from '../../db/automatic-mail-counts.js';
+import { lockRecipient, takeRecipientLock } from '../../db/deliveries.js';
 import { canonicalDomain } from '../../parsers/addresses.js';
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
@@ -42,24 +43,33 @@ export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: 
 
 /**
  * The rate-limit windows of the rules with the automatic mail already counted in each (up to
- * the window's max: whether it is full is all that is asked), and our own addresses: what
- * decideAutoReply weighs besides the message and the suppression list. All counts are asked at
- * once, so in a transaction they travel to PostgreSQL together. Without a database (`rules test`
- * on a new ticket) nothing has been sent yet: every count is 0.
+ * the window's max: whether it is full is all that is asked), whether the recipient is
+ * suppressed, and our own addresses: what decideAutoReply weighs besides the message. One
+ * statement (askAutomaticMail); `rememberRecipient` also makes the recipient a known contact in it.
+ * Without a database (`rules test` on a new ticket) nothing has been sent yet: every count is 0.
  */
-export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date) {
-  const since = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
-  const counted = (windows: Array<{ minutes: number; max: number }>, count: (db: Db, since: Date, cap: number) => Promise<number>) =>
-    Promise.all(windows.map(async (w) => ({ ...w, count: db ? await count(db, since(w.minutes), w.max) : 0 })));
+export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date, rememberRecipient = false) {
   const limits = ruleSet.auto_replies;
-  const domain = recipient ? canonicalDomain(recipient) : null;
-  const [perTicket, perRecipient, perDomain, total] = await Promise.all([
-    counted(limits.per_ticket, (d, after, cap) => (ticketId === null ? Promise.resolve(0) : countAutomaticOnTicket(d, ticketId, after, cap))),
-    recipient ? counted(limits.per_recipient, (d, after, cap) => countAutomaticToRecipient(d, recipient, after, cap)) : [],
-    domain ? counted(limits.per_domain, (d, after, cap) => countAutomaticToDomain(d, domain, after, cap)) : [],
-    counted(limits.total, (d, after, cap) => countAutomaticTotal(d, after, cap)),
-  ]);
-  return { ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)), perTicket, perRecipient, perDomain, total };
+  const windows = (list: Array<{ minutes: number; max: number }>) => list.map((w) => ({ since: new Date(now.getTime() - w.minutes * 60_000), cap: w.max }));
+  const question = {
+    ticketId,
+    recipient,
+    rememberRecipient,
+    perTicket: ticketId === null ? [] : windows(limits.per_ticket),
+    perRecipient: recipient ? windows(limits.per_recipient) : [],
+    perDomain: recipient && canonicalDomain(recipient) ? windows(limits.per_domain) : [],
+    total: windows(limits.total),
+  };
+  const answer = db ? await askAutomaticMail(db, question) : null;
+  const counted = (list: Array<{ minutes: number; max: number }>, counts: number[] | undefined) => list.map((w, i) => ({ ...w, count: counts?.[i] ?? 0 }));
+  return {
+    ownAddresses: new Set(ruleSet.mailboxes.map((m) => m.address)),
+    perTicket: counted(limits.per_ticket, answer?.perTicket),
+    perRecipient: question.perRecipient.length > 0 ? counted(limits.per_recipient, answer?.perRecipient) : [],
+    perDomain: question.perDomain.length > 0 ? counted(limits.per_domain, answer?.perDomain) : [],
+    total: counted(limits.total, answer?.total),
+    suppressed: answer?.suppressed ?? false,
+  };
 }
 
 /** Queues an automatic mail if loop safety and rate limits allow it; otherwise records why not. */
@@ -78,11 +88,8 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   // The lock first: the counts asked after it include every automatic mail of an earlier holder.
   const lockable = recipient !== null && recipient.includes('@');
   if (lockable) await takeRecipientLock(tx, recipient);
-  const [{ suppressed }, counts] = await Promise.all([
-    lockable ? rememberRecipient(tx, recipient) : { suppressed: false },
-    autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now),
-  ]);
-  const decision = decideAutoReply({ automation: mail.automation, recipient, suppressed, ...counts });
+  const counts = await autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now, lockable);
+  const decision = decideAutoReply({ automation: mail.automation, recipient, ...counts, suppressed: lockable && counts.suppressed });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
   const cc: string[] = [];
