@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
 import { copyRows, copyRunnerOf } from './binary-copy.js';
 import type { Db } from './client.js';
@@ -21,13 +21,27 @@ export async function findArticleByInboundId(db: Db, inboundId: number): Promise
   return row ?? null;
 }
 
-/** An article with the same Message-ID and body: the same message delivered again. */
-export async function findDuplicateArticle(db: Db, messageId: string, bodyHash: string): Promise<ArticleRow | null> {
-  const [row] = await db
-    .select()
+/**
+ * Whether this spool row is stored already (a re-run after a crash) and whether the same message
+ * (Message-ID and body) is: both in one statement, as each new mail asks both.
+ */
+export async function findEarlierCopies(
+  db: Db,
+  inboundId: number,
+  message: { messageId: string; bodyHash: string } | null,
+): Promise<{ stored: ArticleRef | null; duplicate: ArticleRef | null }> {
+  const sameMessage = message ? and(eq(articles.messageId, message.messageId), eq(articles.bodyHash, message.bodyHash)) : undefined;
+  const rows = await db
+    .select({ id: articles.id, ticketId: articles.ticketId, inboundId: articles.inboundId })
     .from(articles)
-    .where(and(eq(articles.messageId, messageId), eq(articles.bodyHash, bodyHash)));
-  return row ?? null;
+    .where(sameMessage ? or(eq(articles.inboundId, inboundId), sameMessage) : eq(articles.inboundId, inboundId));
+  const ref = (row: (typeof rows)[number] | undefined) => (row ? { id: row.id, ticketId: row.ticketId } : null);
+  return { stored: ref(rows.find((row) => row.inboundId === inboundId)), duplicate: ref(rows.find((row) => row.inboundId !== inboundId)) };
+}
+
+export interface ArticleRef {
+  id: number;
+  ticketId: number;
 }
 
 /** Slice size of attachment_chunks rows; also the most bytes one chunk INSERT carries. */

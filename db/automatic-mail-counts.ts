@@ -20,6 +20,11 @@ export interface AutomaticMailQuestion {
   perRecipient: CountWindow[];
   perDomain: CountWindow[];
   total: CountWindow[];
+  /**
+   * Draw the ids of the delivery and its article that the mail would get (allocateDeliveryIds),
+   * sparing their own statement; a mail then withheld leaves a gap in both sequences.
+   */
+  drawDeliveryIds: boolean;
 }
 
 export interface AutomaticMailAnswer {
@@ -30,6 +35,7 @@ export interface AutomaticMailAnswer {
   /** Whether any address of the recipient's mailbox is suppressed, and the first reason. */
   suppressed: boolean;
   reason: string | null;
+  ids: { deliveryId: number; articleId: number } | null;
 }
 
 /*
@@ -63,6 +69,7 @@ export async function askAutomaticMail(db: Db, question: AutomaticMailQuestion):
       ? sql`null::text as suppression, false as suppressed`
       : sql`s.suppression_reason as suppression, s.suppressed is not null as suppressed`,
   );
+  if (question.drawDeliveryIds) columns.push(sql`nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`);
   const suppression =
     canonical === null
       ? sql``
@@ -82,5 +89,6 @@ export async function askAutomaticMail(db: Db, question: AutomaticMailQuestion):
     total: counts('total', question.total),
     suppressed: row?.suppressed === true,
     reason: typeof row?.suppression === 'string' ? row.suppression : null,
+    ids: question.drawDeliveryIds && row ? { deliveryId: Number(row.delivery_id), articleId: Number(row.article_id) } : null,
   };
 }

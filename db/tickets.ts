@@ -38,6 +38,11 @@ export async function findTicketByMessageIds(db: Db, messageIds: string[]): Prom
 
 /** Finds or creates the contact for an address (stored lower case); returns its id. */
 export async function upsertContact(db: Db, address: string, name: string): Promise<number> {
+  return (await upsertContactNoting(db, address, name)).id;
+}
+
+/** upsertContact, also saying whether the contact is new: a new one has no earlier tickets to ask about. */
+export async function upsertContactNoting(db: Db, address: string, name: string): Promise<{ id: number; created: boolean }> {
   const normalized = address.trim().toLowerCase();
   const [row] = await db
     .insert(contacts)
@@ -47,8 +52,9 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
       // Keep a known name; fill it in when we first learn it.
       set: { name: sql`case when ${contacts.name} = '' then excluded.name else ${contacts.name} end` },
     })
-    .returning({ id: contacts.id });
-  return row!.id;
+    // A row the statement inserted has no deleting or locking transaction yet; an updated one does.
+    .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+  return { id: row!.id, created: row!.created === true };
 }
 
 /** A contact by address, without creating it; suppressed when any address of the same mailbox is. */

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { findArticleByInboundId, findDuplicateArticle, type AttachmentContentSource } from '../../db/articles.js';
+import { findEarlierCopies, type AttachmentContentSource } from '../../db/articles.js';
 import type { InboundRow } from '../../db/inbound.js';
 import {
   addParticipants,
@@ -9,6 +9,7 @@ import {
   isParticipantAddress,
   lockTicket,
   upsertContact,
+  upsertContactNoting,
   type ParticipantRole,
   type TicketRow,
 } from '../../db/tickets.js';
@@ -67,11 +68,11 @@ export async function fileIntoTicket(
   classification: Classification,
   ctx: FilingContext,
 ): Promise<FilingOutcome> {
-  // Both asked at once: one round trip.
-  const [already, duplicate] = await Promise.all([
-    findArticleByInboundId(tx, row.id),
-    message.messageId && classification.mailbox ? findDuplicateArticle(tx, message.messageId, message.bodyHash) : null,
-  ]);
+  const { stored: already, duplicate } = await findEarlierCopies(
+    tx,
+    row.id,
+    message.messageId && classification.mailbox ? { messageId: message.messageId, bodyHash: message.bodyHash } : null,
+  );
   if (already) {
     const ticket = (await findTicketById(tx, already.ticketId))!;
     return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId: already.id, created: false, threadedBy: 'new', deliveryIds: [] };
@@ -108,7 +109,10 @@ export async function fileIntoTicket(
     }
     if (agentMail.kind === 'empty') return { state: 'ignored', reason: 'agent_reply_empty', ticketId: match.ticket.id };
   }
-  const senderId = await upsertContact(tx, senderAddress, message.from?.name ?? '');
+  const sender = await upsertContactNoting(tx, senderAddress, message.from?.name ?? '');
+  const senderId = sender.id;
+  // A contact created just now has no earlier tickets: nothing known to carry, nothing to ask.
+  const knownOf = (ticket: TicketRow) => (sender.created ? NOTHING_KNOWN : knownCustomerFields(tx, ctx.ruleSet, ticket.requesterId, ticket.id));
   const verdict = ctx.senderAuth ? senderVerdict(ctx.senderAuth) : null;
   if (ctx.senderAuth && verdict && !verdict.verified && ctx.ruleSet.security.unverified_sender === 'restrict') {
     const { subject, visibleText, text, html } = ctx.redacted;
@@ -143,7 +147,7 @@ export async function fileIntoTicket(
         inboundId: row.id,
       },
       async (opened) => {
-        const [, known] = await Promise.all([addMessageParticipants(tx, opened.id, message, senderId, true, ctx.ruleSet), knownCustomerFields(tx, ctx.ruleSet, opened.requesterId, opened.id)]);
+        const [, known] = await Promise.all([addMessageParticipants(tx, opened.id, message, senderId, true, ctx.ruleSet), knownOf(opened)]);
         return known;
       },
     );
@@ -152,7 +156,7 @@ export async function fileIntoTicket(
 
   if (!carried) {
     await addMessageParticipants(tx, ticket.id, message, senderId, created, ctx.ruleSet);
-    if (created) carried = await knownCustomerFields(tx, ctx.ruleSet, ticket.requesterId, ticket.id);
+    if (created) carried = await knownOf(ticket);
   }
   if (carried) ticket = await carryCustomerFields(tx, ticket, carried);
   const threadedBy = created || !match ? 'new' : match.method;
@@ -162,10 +166,12 @@ export async function fileIntoTicket(
   const evaluation = evaluateMessage(ctx.ruleSet, mailbox, ticketBefore(ticket, created, requester), message, facts, ctx.redacted, ctx.now);
   const articleId = await addArticle(tx, ticket, row, evaluation.storable, senderAddress, threadedBy, null, ctx.attachmentContents, ctx.senderAuth);
   const { deliveryIds } = await applyEvaluation(tx, mail, ticket, mailbox, created, message, automation, evaluation, articleId);
-  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds, touch: true };
+  // No touch: saving the evaluation has set the ticket's updated time.
+  return { state: 'processed', ticketId: ticket.id, ticketNumber: ticket.number, articleId, created, threadedBy, deliveryIds };
 }
 
 type CarriedFields = Awaited<ReturnType<typeof knownCustomerFields>>;
+const NOTHING_KNOWN: CarriedFields = { fields: {}, fromTicket: {} };
 
 /** A new ticket starts with what is known about its customer; an event records where each value came from. */
 async function carryCustomerFields(tx: Db, ticket: TicketRow, carried: CarriedFields): Promise<TicketRow> {

@@ -45,20 +45,22 @@ export type QueuedMail = { deliveryId: number; withheld: null } | { deliveryId: 
  * The rate-limit windows of the rules with the automatic mail already counted in each (up to
  * the window's max: whether it is full is all that is asked), whether the recipient is
  * suppressed, and our own addresses: what decideAutoReply weighs besides the message. One
- * statement (askAutomaticMail); `rememberRecipient` also makes the recipient a known contact in it.
+ * statement (askAutomaticMail). `queueing`: the mail goes out if the answer allows, so the same
+ * statement makes the recipient a known contact and draws the delivery's ids.
  * Without a database (`rules test` on a new ticket) nothing has been sent yet: every count is 0.
  */
-export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date, rememberRecipient = false) {
+export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId: number | null, recipient: string | null, now: Date, queueing = false) {
   const limits = ruleSet.auto_replies;
   const windows = (list: Array<{ minutes: number; max: number }>) => list.map((w) => ({ since: new Date(now.getTime() - w.minutes * 60_000), cap: w.max }));
   const question = {
     ticketId,
     recipient,
-    rememberRecipient,
+    rememberRecipient: queueing,
     perTicket: ticketId === null ? [] : windows(limits.per_ticket),
     perRecipient: recipient ? windows(limits.per_recipient) : [],
     perDomain: recipient && canonicalDomain(recipient) ? windows(limits.per_domain) : [],
     total: windows(limits.total),
+    drawDeliveryIds: queueing,
   };
   const answer = db ? await askAutomaticMail(db, question) : null;
   const counted = (list: Array<{ minutes: number; max: number }>, counts: number[] | undefined) => list.map((w, i) => ({ ...w, count: counts?.[i] ?? 0 }));
@@ -69,6 +71,8 @@ export async function autoReplyCounts(db: Db | null, ruleSet: RuleSet, ticketId:
     perDomain: question.perDomain.length > 0 ? counted(limits.per_domain, answer?.perDomain) : [],
     total: counted(limits.total, answer?.total),
     suppressed: answer?.suppressed ?? false,
+    /** Drawn with the counts when `queueing`. */
+    deliveryIds: answer?.ids ?? null,
   };
 }
 
@@ -89,7 +93,8 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
   const lockable = recipient !== null && recipient.includes('@');
   if (lockable) await takeRecipientLock(tx, recipient);
   const counts = await autoReplyCounts(tx, ctx.ruleSet, mail.ticket.id, recipient, ctx.now, lockable);
-  const decision = decideAutoReply({ automation: mail.automation, recipient, ...counts, suppressed: lockable && counts.suppressed });
+  const { deliveryIds, ...limits } = counts;
+  const decision = decideAutoReply({ automation: mail.automation, recipient, ...limits, suppressed: lockable && limits.suppressed });
   if (!decision.send) return withhold(decision.reason, decision.detail);
   ctx.metrics?.autoReplies.labels(mail.kind).inc();
   const cc: string[] = [];
@@ -107,6 +112,7 @@ export async function queueAutomaticMail(tx: Db, ctx: AutomaticMailContext, mail
     body: rendered.body,
     inReplyTo: mail.inReplyTo,
     references: mail.references,
+    ...(deliveryIds && { ids: deliveryIds }),
   });
   return { deliveryId, withheld: null };
 }

@@ -22,6 +22,8 @@ export interface NewOutboundMail {
   references: string[];
   /** The spool row of the mail this one was written in: an agent's reply by mail. */
   inboundId?: number;
+  /** The delivery's and its article's ids, when the caller drew them with another statement. */
+  ids?: { deliveryId: number; articleId: number };
 }
 
 /** The address replies come back to: the mailbox plus the ticket's signed token. */
@@ -37,7 +39,7 @@ export function replyAddress(secret: string, mailbox: string, ticketNumber: numb
  * round trips, each statement sent beside the ones it does not depend on.
  */
 export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMail): Promise<number> {
-  const { deliveryId: id, articleId } = await allocateDeliveryIds(tx);
+  const { deliveryId: id, articleId } = mail.ids ?? (await allocateDeliveryIds(tx));
   const domain = splitAddress(mail.mailbox.address)!.domain;
   const messageId = formatOwnMessageId(secret, mail.ticket.number, id, domain);
   const references = [...mail.references.filter((r) => r !== mail.inReplyTo), ...(mail.inReplyTo ? [mail.inReplyTo] : [])].slice(-20);
