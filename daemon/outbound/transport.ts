@@ -27,14 +27,29 @@ interface SmtpRejection {
 export function createOutboundTransport(options: { relayUrl: string | null; outboxDir: string; hostname: string; logger: Logger }): OutboundTransport {
   if (!options.relayUrl) {
     const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+    // The folder is made when first needed, and again only if someone removed it: a mkdir per
+    // mail was a tenth of what writing one cost.
+    let folderMade = false;
+    const writeTemporary = async (file: string, message: Buffer): Promise<void> => {
+      if (!folderMade) {
+        await mkdir(options.outboxDir, { recursive: true });
+        folderMade = true;
+      }
+      try {
+        await writeFile(file, message);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await mkdir(options.outboxDir, { recursive: true });
+        await writeFile(file, message);
+      }
+    };
     return {
       kind: 'outbox',
       async send(mail, fileStem) {
         const info = (await composer.sendMail(mail)) as { message: Buffer };
-        await mkdir(options.outboxDir, { recursive: true });
         const file = path.join(options.outboxDir, `${fileStem}.eml`);
         // Write then rename: a reader of the folder never sees half a message.
-        await writeFile(`${file}.tmp`, info.message);
+        await writeTemporary(`${file}.tmp`, info.message);
         await rename(`${file}.tmp`, file);
         return { accepted: mail.envelope.to.map((address) => ({ address, response: `written to ${file}` })), rejected: [] };
       },
