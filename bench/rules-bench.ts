@@ -1,0 +1,134 @@
+// Rules CPU per customer mail on one core, the daemon's path without the database:
+//   npx tsx bench/rules-bench.ts [CORPUS_DIR]
+// For every rules file in examples/, redactMessage (daemon/pipeline/apply-rules.ts) then decide
+// (rules/decide.ts) on a new ticket, over three mail sets parsed once before timing:
+// 1. prose: the ~5 KB text/plain mails bench/smtp-client.mjs sends (its 8 bodies);
+// 2. conversations: the first mails of the 200 recorded conversations (test/helpers/conversations.ts);
+// 3. corpus: every .eml under CORPUS_DIR (../shared/corpus), parsed by parseMessage.
+// Each set: 2 untimed warm-up passes, then ROUNDS timed rounds of at least ROUND_S seconds; the
+// figure is the median round's µs per mail. `decisions` is a hash of every decision made, so two
+// runs (before and after a change) can be compared for identical results.
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { messageFacts, redactMessage } from '../daemon/pipeline/apply-rules.js';
+import { parseMessage, type ParsedMessage } from '../parsers/message.js';
+import { decide, type TicketBefore } from '../rules/decide.js';
+import { loadRuleSet } from '../rules/load.js';
+import type { RuleSet } from '../rules/schema.js';
+import { recordedConversations } from '../test/helpers/conversations.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const corpusDir = process.argv[2] ?? path.resolve(root, '../shared/corpus');
+const ROUND_S = Number(process.env.RULES_ROUND_S ?? 2);
+const ROUNDS = Number(process.env.RULES_ROUNDS ?? 5);
+const NOW = new Date('2026-03-12T10:00:00Z');
+const NEW_TICKET: TicketBefore = { number: 1000, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
+
+function proseBody(variant: number, bytes: number): string {
+  const sentences = [
+    'Hello, since yesterday the chat widget on our pricing page does not load for some visitors.',
+    'We tried clearing the cache and reinstalling the snippet, but nothing changed.',
+    'Our customers write to us that the bubble appears for a second and then disappears again.',
+    'Could you please have a look at our account and tell us what we are doing wrong?',
+    'The invoice for last month also shows two seats although we only use one of them.',
+    'I attach the steps we followed: first we opened the page, then we clicked the bubble.',
+    'This is quite urgent for us because the campaign starts on Monday morning.',
+    'Thank you in advance for your help, and have a nice day.',
+  ];
+  const lines: string[] = [];
+  let len = 0;
+  let k = variant;
+  while (len < bytes) {
+    let line = '';
+    while (line.length < 60) line += (line ? ' ' : '') + sentences[k++ % sentences.length];
+    for (let p = 0; p < line.length && len < bytes; p += 76) {
+      const piece = line.slice(p, p + 76).trimStart();
+      lines.push(piece);
+      len += piece.length + 2;
+    }
+  }
+  return lines.join('\r\n');
+}
+
+function rawMail(from: string, to: string, subject: string, body: string): Buffer {
+  const head = [`From: Customer <${from}>`, `To: Support <${to}>`, `Subject: ${subject}`, 'Message-ID: <bench@client.example.test>', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'];
+  return Buffer.from(`${head.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`);
+}
+
+async function parsed(raws: Buffer[]): Promise<ParsedMessage[]> {
+  const out: ParsedMessage[] = [];
+  for (const raw of raws) {
+    const result = await parseMessage(raw);
+    if (result.ok) out.push(result.message);
+  }
+  return out;
+}
+
+function emlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.eml'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+const ruleSets: Array<{ file: string; ruleSet: RuleSet }> = [];
+for (const file of readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.yaml')).sort()) {
+  const result = loadRuleSet(readFileSync(path.join(root, 'examples', file), 'utf8'), file);
+  if (!result.ok) throw new Error(`${file}: ${result.problems.map((p) => p.message).join('; ')}`);
+  ruleSets.push({ file, ruleSet: result.ruleSet });
+}
+
+const sets: Array<{ name: string; mails: ParsedMessage[] }> = [
+  { name: 'prose 5 KB', mails: await parsed(Array.from({ length: 8 }, (_, i) => rawMail(`customer-${i}@client${i}.example.org`, 'support@example.com', `Widget problem ${i}`, proseBody(i, 5120 - 400)))) },
+  {
+    name: 'conversations',
+    mails: await parsed(recordedConversations().map((c) => rawMail(c.from, c.to, c.mails[0]!.subject, c.mails[0]!.body))),
+  },
+  { name: 'corpus', mails: await parsed(emlFiles(corpusDir).map((f) => readFileSync(f))) },
+];
+
+const noPause = () => Promise.resolve();
+
+async function evaluateAll(ruleSet: RuleSet, mails: ParsedMessage[], hash?: ReturnType<typeof createHash>): Promise<void> {
+  const mailbox = ruleSet.mailboxes[0]!;
+  for (const message of mails) {
+    const redacted = await redactMessage(message, ruleSet, noPause);
+    const facts = messageFacts(message, mailbox, [], '', message.from?.address ?? '', redacted);
+    const decision = decide(ruleSet, mailbox, NEW_TICKET, facts, NOW);
+    hash?.update(JSON.stringify([redacted.subject, redacted.visibleText, redacted.text, redacted.html, [...redacted.found], decision]));
+  }
+}
+
+for (const { file, ruleSet } of ruleSets) {
+  for (const { name, mails } of sets) {
+    const hash = createHash('sha256');
+    await evaluateAll(ruleSet, mails, hash);
+    await evaluateAll(ruleSet, mails);
+    const perMail: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let count = 0;
+      const t0 = process.hrtime.bigint();
+      let wallS = 0;
+      do {
+        await evaluateAll(ruleSet, mails);
+        count += mails.length;
+        wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+      } while (wallS < ROUND_S);
+      perMail.push((wallS * 1e6) / count);
+    }
+    perMail.sort((a, b) => a - b);
+    console.log(
+      JSON.stringify({
+        rules: file,
+        mails: name,
+        count: mails.length,
+        kb_per_mail: +(mails.reduce((s, m) => s + m.visibleText.length + (m.text === m.visibleText ? 0 : m.text.length) + (m.html?.length ?? 0), 0) / mails.length / 1024).toFixed(1),
+        us_per_mail_median: +perMail[Math.floor(perMail.length / 2)]!.toFixed(1),
+        us_per_mail_min: +perMail[0]!.toFixed(1),
+        us_per_mail_max: +perMail[perMail.length - 1]!.toFixed(1),
+        decisions: hash.digest('hex').slice(0, 16),
+      }),
+    );
+  }
+}
