@@ -56,13 +56,28 @@ function rawMail(from: string, to: string, subject: string, body: string): Buffe
   return Buffer.from(`${head.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`);
 }
 
+/**
+ * mailparser dates an attached message that has no Date header with the clock; a fixed clock
+ * while parsing keeps the decisions hash the same from run to run.
+ */
 async function parsed(raws: Buffer[]): Promise<ParsedMessage[]> {
-  const out: ParsedMessage[] = [];
-  for (const raw of raws) {
-    const result = await parseMessage(raw);
-    if (result.ok) out.push(result.message);
+  const RealDate = Date;
+  globalThis.Date = class extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(NOW.getTime());
+      else super(...(args as [string]));
+    }
+  } as DateConstructor;
+  try {
+    const out: ParsedMessage[] = [];
+    for (const raw of raws) {
+      const result = await parseMessage(raw);
+      if (result.ok) out.push(result.message);
+    }
+    return out;
+  } finally {
+    globalThis.Date = RealDate;
   }
-  return out;
 }
 
 function emlFiles(dir: string): string[] {

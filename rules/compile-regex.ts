@@ -1,11 +1,55 @@
 import { RE2JS } from 're2js';
+import { foldForLiterals, requiredLiterals } from './regex-literals.js';
+
+/** An RE2 pattern with the literals every match contains, which rule out most texts for less than a scan. */
+export class CompiledRegex {
+  readonly regex: RE2JS;
+  private readonly exact: string[] = [];
+  private readonly folded: string[] = [];
+  private readonly hasLiterals: boolean;
+
+  constructor(source: string) {
+    this.regex = RE2JS.compile(source);
+    const literals = requiredLiterals(source);
+    this.hasLiterals = literals !== null;
+    for (const literal of literals ?? []) (literal.folded ? this.folded : this.exact).push(literal.text);
+  }
+
+  /** False only when the text lacks every literal a match needs, so that nothing in it (or in any part of it) can match. */
+  mayMatch(text: string): boolean {
+    if (!this.hasLiterals) return true;
+    if (this.exact.some((literal) => text.includes(literal))) return true;
+    if (this.folded.length === 0) return false;
+    const folded = foldedCopy(text);
+    return this.folded.some((literal) => folded.includes(literal));
+  }
+
+  /** Whether the pattern matches somewhere in the text. */
+  test(text: string): boolean {
+    return this.mayMatch(text) && this.regex.test(text);
+  }
+}
+
+/**
+ * The last text folded for literals and its fold: the patterns of one mail are tried one after
+ * another on the same few texts, which would otherwise each be lower-cased once per pattern.
+ */
+let lastText = '';
+let lastFolded = '';
+function foldedCopy(text: string): string {
+  if (text !== lastText) {
+    lastFolded = foldForLiterals(text);
+    lastText = text;
+  }
+  return lastFolded;
+}
 
 /**
  * Compiled RE2 patterns by source. Rule sets are evaluated for every mail, so compiling once per
  * source matters; the map is cleared when it grows past a bound, because every reload of the rules
  * file (and every built-in pattern) adds sources and a long-running daemon must not grow forever.
  */
-const cache = new Map<string, RE2JS>();
+const cache = new Map<string, CompiledRegex>();
 const MAX_CACHED = 2000;
 
 /**
@@ -13,11 +57,11 @@ const MAX_CACHED = 2000;
  * matching backtrack). Sources reaching here were already validated by the schema, so a compile
  * error is a bug and is allowed to throw.
  */
-export function compileRegex(source: string): RE2JS {
+export function compileRegex(source: string): CompiledRegex {
   let compiled = cache.get(source);
   if (!compiled) {
     if (cache.size >= MAX_CACHED) cache.clear();
-    compiled = RE2JS.compile(source);
+    compiled = new CompiledRegex(source);
     cache.set(source, compiled);
   }
   return compiled;
@@ -29,8 +73,8 @@ export function compileRegex(source: string): RE2JS {
  * match most patterns, so the DFA is asked first.
  */
 export function execRegex(source: string, text: string): RegExpExecArray | null {
-  const regex = compileRegex(source);
-  return regex.test(text) ? (regex.exec(text) as RegExpExecArray | null) : null;
+  const compiled = compileRegex(source);
+  return compiled.test(text) ? (compiled.regex.exec(text) as RegExpExecArray | null) : null;
 }
 
 const WINDOW_CHARS = 4096;
@@ -47,8 +91,9 @@ const EDGE_SEARCH_CHARS = 128;
  * word boundary.
  */
 export function execShortMatch(source: string, text: string): RegExpExecArray | null {
-  const regex = compileRegex(source);
-  if (!regex.test(text)) return null;
+  const compiled = compileRegex(source);
+  if (!compiled.test(text)) return null;
+  const regex = compiled.regex;
   if (text.length <= WINDOW_CHARS + OVERLAP_CHARS) return regex.exec(text) as RegExpExecArray | null;
   for (let start = 0; start < text.length; ) {
     const end = toWhitespace(text, Math.min(text.length, start + WINDOW_CHARS + OVERLAP_CHARS));

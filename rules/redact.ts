@@ -1,5 +1,4 @@
-import type { RE2JS } from 're2js';
-import { compileRegex, toWhitespace } from './compile-regex.js';
+import { compileRegex, toWhitespace, type CompiledRegex } from './compile-regex.js';
 import type { RuleSet } from './schema.js';
 
 const REDACTED = '[redacted]';
@@ -52,7 +51,8 @@ export function runSteps<T>(steps: Generator<void, T, void>): T {
  * match ended, or at the slice's end. Slice edges sit on whitespace so an edge never poses as a
  * word boundary.
  */
-function* redactPattern(text: string, pattern: RE2JS): Generator<void, { text: string; hit: boolean }, void> {
+function* redactPattern(text: string, compiled: CompiledRegex): Generator<void, { text: string; hit: boolean }, void> {
+  const pattern = compiled.regex;
   // One string per slice: joining a few hundred slices at the end is quick, joining every
   // fragment of a text full of matches at once is not.
   const slices: string[] = [];
@@ -64,8 +64,9 @@ function* redactPattern(text: string, pattern: RE2JS): Generator<void, { text: s
     const parts: string[] = [];
     let emitted = 0;
     let stop = sliceEnd - pos;
-    // The DFA's yes/no is far cheaper than a scan for positions, and most text holds no secret.
-    if (pattern.test(window)) {
+    // The literals' look and the DFA's yes/no are far cheaper than a scan for positions, and most
+    // text holds no secret. Per window, like the matching, so no look covers more than a slice.
+    if (compiled.test(window)) {
       const matcher = pattern.matcher(window);
       while (matcher.find()) {
         const start = matcher.start();

@@ -16,9 +16,9 @@ const ADDRESS =
  * "the contacts who did not receive it" must be someone else. The value is the first such address.
  */
 export function checkEmail(input: CheckInput): FoundField | null {
-  const regex = compileRegex(ADDRESS);
-  if (!regex.test(input.text)) return null;
-  for (const match of regex.matchAll(input.text)) {
+  const compiled = compileRegex(ADDRESS);
+  if (!compiled.test(input.text)) return null;
+  for (const match of compiled.regex.matchAll(input.text)) {
     const address = match.groups?.value as string | undefined;
     if (address && !input.isExcludedAddress(address.toLowerCase())) return { value: address };
   }
