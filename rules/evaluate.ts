@@ -168,10 +168,21 @@ export function responseTimeText(category: Category, ruleSet: RuleSet, language:
   if (own) return own;
   if (category.sla_hours !== undefined) {
     const words = ruleSet.templates[language]?.hours ?? '{hours} h';
-    const hours = new Intl.NumberFormat(language, { maximumFractionDigits: 2 }).format(category.sla_hours);
+    const hours = hoursFormat(language).format(category.sla_hours);
     return words.split('{hours}').join(hours);
   }
   return category.response_time ? localize(category.response_time, language) || null : null;
+}
+
+/** One formatter per language: building an Intl.NumberFormat costs more than the rest of a mail's plan. */
+const hoursFormats = new Map<string, Intl.NumberFormat>();
+function hoursFormat(language: string): Intl.NumberFormat {
+  let format = hoursFormats.get(language);
+  if (!format) {
+    format = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
+    hoursFormats.set(language, format);
+  }
+  return format;
 }
 
 function findSensitive(message: RuleMessage, ruleSet: RuleSet, language: string): SensitiveFinding[] {

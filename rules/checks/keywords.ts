@@ -10,8 +10,11 @@ interface KeywordPattern {
   byFolded: Map<string, string>;
 }
 
-const patterns = new Map<string, KeywordPattern>();
-const MAX_CACHED = 1000;
+/**
+ * By the list itself: a rule set's lists live as long as the rule set, so each is prepared once
+ * per rules version and goes with it, with no key to build per mail.
+ */
+const patterns = new WeakMap<readonly string[], KeywordPattern>();
 
 /**
  * One RE2 alternation for a keyword list. Whole words: the character before and after must not be
@@ -20,8 +23,7 @@ const MAX_CACHED = 1000;
  * is reported rather than "landing".
  */
 function keywordPattern(keywords: readonly string[]): KeywordPattern {
-  const key = JSON.stringify(keywords);
-  let pattern = patterns.get(key);
+  let pattern = patterns.get(keywords);
   if (pattern) return pattern;
   const byFolded = new Map<string, string>();
   for (const keyword of keywords) {
@@ -32,9 +34,8 @@ function keywordPattern(keywords: readonly string[]): KeywordPattern {
     .sort((a, b) => b.length - a.length)
     .map((folded) => folded.split(' ').map((word) => RE2JS.quote(word)).join('\\s+'));
   const source = `(?:^|[^\\p{L}\\p{N}])(?P<value>${alternatives.join('|')})(?:$|[^\\p{L}\\p{N}])`;
-  if (patterns.size >= MAX_CACHED) patterns.clear();
   pattern = { source, byFolded };
-  patterns.set(key, pattern);
+  patterns.set(keywords, pattern);
   return pattern;
 }
 
