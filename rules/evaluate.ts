@@ -24,8 +24,8 @@ export function evaluateRules(message: RuleMessage, ticket: TicketFacts, ruleSet
   // Detectors read the redacted text, so no field value stored on the ticket can carry a
   // password the customer pasted next to it. They read the first MAX_SCAN_CHARS only; what is
   // stored is redacted whole, by the caller (redactionSteps).
-  const redactedVisibleText = redactSensitive(clipText(message.visibleText), ruleSet);
-  const subject = redactSensitive(clipText(message.subject), ruleSet);
+  const redactedVisibleText = redactForDetectors(message.visibleText, message, ruleSet);
+  const subject = redactForDetectors(message.subject, message, ruleSet);
   const input = createCheckInput({ ...message, subject, visibleText: redactedVisibleText }, ruleSet);
 
   // The category is fixed when the ticket opens: a reply that happens to mention "factura" must
@@ -71,6 +71,16 @@ export function evaluateRules(message: RuleMessage, ticket: TicketFacts, ruleSet
     sensitive: findSensitive(message, ruleSet, language),
     redactedVisibleText,
   };
+}
+
+/**
+ * The scanned prefix of a text, redacted. When the caller redacted the whole text with these
+ * rules and nothing matched, the text is its own redaction, and one within the scan limit is
+ * its own prefix: redacting it again would give it back unchanged, so it is not done.
+ */
+function redactForDetectors(text: string, message: RuleMessage, ruleSet: RuleSet): string {
+  if (message.sensitiveFound?.size === 0 && text.length <= MAX_SCAN_CHARS) return text;
+  return redactSensitive(clipText(text), ruleSet);
 }
 
 function createCheckInput(message: RuleMessage, ruleSet: RuleSet): CheckInput {

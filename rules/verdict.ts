@@ -14,7 +14,8 @@ export interface RuleMessage {
   attachments: Array<{ filename: string | null; contentType: string; size: number }>;
   /**
    * Ids of the `sensitive` entries whose pattern matched anywhere in the subject or the visible
-   * text, when the caller has redacted them whole; without it only the scanned prefix is tested.
+   * text, when the caller has redacted them whole with the same rule set (`subject` and
+   * `visibleText` are then the redacted texts); without it only the scanned prefix is tested.
    */
   sensitiveFound?: ReadonlySet<string>;
 }
