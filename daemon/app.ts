@@ -173,6 +173,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       maxAttempts: config.worker.maxAttempts,
       softBounceLimit: config.softBounceLimit,
       metrics,
+      concurrency: config.worker.concurrency,
       onDeliveryQueued: enqueueDelivery,
       fromTrustedRelay: (row) => fromTrustedRelay(row.clientAddress),
       authenticateSender: (raw, row) => {

@@ -223,6 +223,20 @@ export async function lockInboundForProcessing(db: Db, inboundId: number): Promi
   return row?.state === 'processing';
 }
 
+/**
+ * lockInboundForProcessing for several rows, locked in id order (so two batches that share rows
+ * wait for each other instead of deadlocking): the ids that still need work.
+ */
+export async function lockInboundRowsForProcessing(db: Db, inboundIds: number[]): Promise<Set<number>> {
+  const rows = await db
+    .select({ id: inboundMessages.id, state: inboundMessages.state })
+    .from(inboundMessages)
+    .where(inArray(inboundMessages.id, inboundIds))
+    .orderBy(asc(inboundMessages.id))
+    .for('update');
+  return new Set(rows.filter((row) => row.state === 'processing').map((row) => row.id));
+}
+
 const summaryColumns = {
   id: inboundMessages.id,
   receivedAt: inboundMessages.receivedAt,

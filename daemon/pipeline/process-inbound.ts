@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { claimInbound, earliestUnfinishedBefore, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { withDeadline } from '../deadline.js';
+import { createFilingBatches, type FilingBatches } from './filing-batches.js';
 import { createPermits } from '../permits.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage, readAttachmentContents } from '../../parsers/message.js';
@@ -28,6 +29,8 @@ export interface ProcessorDeps {
   authenticateSender?: (raw: Buffer, row: InboundRow) => Promise<SenderAuth>;
   /** Whether the row came from a trusted relay, whose spam verdict headers are believed. */
   fromTrustedRelay?: (row: InboundRow) => boolean;
+  /** Rows processed at once (the worker's concurrency); half as many filing transactions run at once. */
+  concurrency?: number;
   /** Hands a committed outbox row to the send queue; must not throw (the sweeper repairs). */
   onDeliveryQueued: (deliveryId: number) => void;
 }
@@ -56,7 +59,15 @@ const LARGE_MESSAGE_BYTES = 1024 * 1024;
  */
 export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number) => Promise<void> {
   const largeGate = createPermits(1);
-  const processOne = createOneProcessor(deps);
+  const concurrency = Math.max(1, deps.concurrency ?? 1);
+  const filing = createFilingBatches({
+    db: deps.db,
+    maxRows: FILING_BATCH_ROWS,
+    // Half the workers file while the other half parse: rows ready meanwhile share the next commit.
+    maxTransactions: Math.max(1, Math.ceil(concurrency / 2)),
+    onBatchFailed: (rows, err) => deps.logger.warn({ event: 'filing.batch_failed', rows, err }, 'a batch of mails failed as a whole; filing them one by one'),
+  });
+  const processOne = createOneProcessor(deps, filing);
   const processRow = (row: InboundRow): Promise<void> => (row.sizeBytes > LARGE_MESSAGE_BYTES ? largeGate(() => processOne(row)) : processOne(row));
   const fileEarlierFirst = createConversationOrder(deps, processRow);
   return async (inboundId) => {
@@ -66,6 +77,9 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
     return processRow(row);
   };
 }
+
+/** Most spool rows filed in one transaction. */
+const FILING_BATCH_ROWS = 32;
 
 /** How long a row waits for an earlier row of its conversation that another worker holds. */
 const CONVERSATION_WAIT_MS = 10_000;
@@ -108,7 +122,7 @@ function createConversationOrder(deps: ProcessorDeps, processRow: (row: InboundR
   };
 }
 
-function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<void> {
+function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches): (row: InboundRow) => Promise<void> {
   return async (row) => {
     const inboundId = row.id;
     const log = deps.logger.child({ inboundId, attempt: row.attempts });
@@ -153,8 +167,7 @@ function createOneProcessor(deps: ProcessorDeps): (row: InboundRow) => Promise<v
         isBounce || !classification.mailbox || row.releasedAt
           ? null
           : suspensionReason(ruleSet.security, senderAuth, deps.fromTrustedRelay?.(row) ? upstreamSpamVerdict(message.headers) : null);
-      const outcome = await deps.db.transaction(async (tx) => {
-        if (!(await lockInboundForProcessing(tx, inboundId))) return null;
+      const outcome = await filing.file(inboundId, async (tx) => {
         if (suspended) {
           await finishInbound(tx, inboundId, { state: 'suspended', reason: suspended, senderAuth });
           return { state: 'suspended' as const, reason: suspended };

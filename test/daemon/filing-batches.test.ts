@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimInbound, finishInbound, getInbound } from '../../db/inbound.js';
+import { createFilingBatches } from '../../daemon/pipeline/filing-batches.js';
+import { queuedId } from '../helpers/smtp-client.js';
+import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+/*
+ * The group commit of filing, on the real database of each mode: spool rows from a daemon that
+ * only takes mail (no workers), claimed by the test, filed by work the test controls.
+ */
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: { MAILROOM_WORKER_CONCURRENCY: '0' } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function claimedRows(n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let k = 0; k < n; k += 1) {
+    const from = `rows${k}@client.example`;
+    const id = queuedId(await t.send({ from, to: ['soporte@example.com'] }, rawMessage({ from, subject: `Row ${k}` })));
+    expect(await claimInbound(t.db, id)).not.toBeNull();
+    ids.push(id);
+  }
+  return ids;
+}
+
+const stateOf = async (id: number) => (await getInbound(t.db, id))?.state;
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+describe('filing batches', () => {
+  it('files the rows that waited in one transaction; one that fails is rolled back with its batch and fails alone', async () => {
+    const [first, a, poisoned, b] = await claimedRows(4);
+    const failedBatches: number[] = [];
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, onBatchFailed: (rows) => failedBatches.push(rows) });
+    const held = gate();
+    const ran: number[] = [];
+    const finish = (id: number) => async (tx: typeof t.db) => {
+      ran.push(id);
+      await finishInbound(tx, id, { state: 'processed' });
+      return id;
+    };
+
+    const firstFiled = filing.file(first!, async (tx) => {
+      await held.opened;
+      return finish(first!)(tx);
+    });
+    // The only transaction is busy: these three wait and go together, in spool order.
+    const filedB = filing.file(b!, finish(b!));
+    const filedA = filing.file(a!, finish(a!));
+    const poisonedError = filing
+      .file(poisoned!, async (tx) => {
+        ran.push(poisoned!);
+        await tx.execute(sql`select 1 / 0`);
+        return poisoned!;
+      })
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    held.open();
+
+    await expect(firstFiled).resolves.toBe(first);
+    await expect(filedA).resolves.toBe(a);
+    await expect(filedB).resolves.toBe(b);
+    const error = (await poisonedError) as Error;
+    expect(`${error.message} ${(error.cause as Error | undefined)?.message}`).toContain('division by zero');
+    expect(failedBatches).toEqual([3]);
+    // first alone; then a, poisoned (the batch, rolled back); then a, poisoned, b one by one.
+    expect(ran).toEqual([first, a, poisoned, a, poisoned, b]);
+    expect(await stateOf(a!)).toBe('processed');
+    expect(await stateOf(b!)).toBe('processed');
+    expect(await stateOf(poisoned!)).toBe('processing');
+  });
+
+  it('answers only after the commit, and skips a row that no longer needs work, or is given twice', async () => {
+    const [busy, done, twice] = await claimedRows(3);
+    await finishInbound(t.db, done!, { state: 'processed' });
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1 });
+    const held = gate();
+    const ran: number[] = [];
+    const seenAfter: Array<string | undefined> = [];
+    const work = (id: number) => async (tx: typeof t.db) => {
+      ran.push(id);
+      await finishInbound(tx, id, { state: 'ignored', reason: 'test' });
+      return id;
+    };
+    const busyFiled = filing.file(busy!, async (tx) => {
+      await held.opened;
+      return work(busy!)(tx);
+    });
+    const results = [filing.file(done!, work(done!)), filing.file(twice!, work(twice!)), filing.file(twice!, work(twice!))].map((p) =>
+      p.then(async (value) => {
+        // Read on another connection: what the answer reports is committed.
+        seenAfter.push(await stateOf(twice!));
+        return value;
+      }),
+    );
+    held.open();
+    await busyFiled;
+    expect(await Promise.all(results)).toEqual([null, twice, null]);
+    expect(ran).toEqual([busy, twice]);
+    expect(seenAfter).toEqual(['ignored', 'ignored', 'ignored']);
+  });
+});
