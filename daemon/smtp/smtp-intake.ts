@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createIntakeHealth, type IntakeStatus } from './intake-health.js';
+import { createIntakeSummary } from './intake-summary.js';
 import { SmtpReplyError } from './reply-error.js';
 import { createStructureWatch } from '../../parsers/mime-structure.js';
 import { createAddressRanges } from './address-ranges.js';
@@ -144,10 +145,11 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
       deps.metrics.refused.labels('451').inc();
       throw new SmtpReplyError(451, 'Local error in processing, please try again later');
     }
-    logger.info(
+    logger.debug(
       { event: 'message.queued', sessionId: session.id, inboundId: result.inboundId, bytes: result.sizeBytes, rcpts: envelope.rcptTo.length, ms },
       'message stored',
     );
+    summary.stored(result.sizeBytes);
     intakeHealth.stored();
     deps.metrics.received.inc();
     deps.onStored(result.inboundId);
@@ -195,6 +197,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
 
   const batcher = createSpoolBatcher(deps.db);
   const intakeHealth = createIntakeHealth();
+  const summary = createIntakeSummary(logger);
   const server = new SMTPServer(options);
   // A listen failure is not logged here: the caller reports it, naming the port (app.ts).
   let listenPending = false;
@@ -217,7 +220,13 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SmtpIntake {
           resolve((server.server.address() as AddressInfo).port);
         });
       }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          summary.flush();
+          resolve();
+        }),
+      ),
     health: () => intakeHealth.status(),
   };
 }

@@ -3,9 +3,12 @@ import { getInbound, loadInboundRaw } from '../../db/inbound.js';
 import { inboundMessages } from '../../db/schema.js';
 import { queuedId, RawSmtp } from '../helpers/smtp-client.js';
 import { waitForInbound } from '../helpers/queries.js';
+import { waitFor } from '../helpers/wait.js';
 import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const LIMIT = 1024 * 1024;
+const DEBUG = 20;
+const INFO = 30;
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ env: { MAILROOM_MAX_MESSAGE_BYTES: String(LIMIT) } });
@@ -133,12 +136,20 @@ describe('SMTP intake', () => {
     }
   });
 
-  it('logs message.queued with the spool id and byte count', async () => {
-    const result = await t.send({ from: 'log@cliente.es', to: ['soporte@example.com'] }, rawMessage({ from: 'log@cliente.es', subject: 'log' }));
+  it('logs message.queued at debug with the spool id and byte count, and counts it in the next intake summary at info', async () => {
+    const raw = rawMessage({ from: 'log@cliente.es', subject: 'log' });
+    const reported = (): number => t.logs.events('intake.summary').reduce((sum, l) => sum + (l.messages as number), 0);
+    // The earlier tests' messages first leave their interval, so the next one begins with this message.
+    await waitFor(() => reported() === t.logs.events('message.queued').length, 'the earlier messages in a summary');
+    const summariesBefore = t.logs.events('intake.summary').length;
+    const result = await t.send({ from: 'log@cliente.es', to: ['soporte@example.com'] }, raw);
     const id = queuedId(result);
     const line = t.logs.events('message.queued').find((l) => l.inboundId === id);
-    expect(line).toMatchObject({ inboundId: id, rcpts: 1 });
+    expect(line).toMatchObject({ level: DEBUG, inboundId: id, rcpts: 1, bytes: Buffer.byteLength(raw) });
     expect(typeof line!.sessionId).toBe('string');
+    const summary = await waitFor(() => t.logs.events('intake.summary')[summariesBefore], 'an intake.summary line');
+    expect(summary).toMatchObject({ level: INFO, messages: 1, bytes: Buffer.byteLength(raw) });
+    expect(reported()).toBe(t.logs.events('message.queued').length);
     await waitForInbound(t, id);
     expect(t.logs.events('message.processed').find((l) => l.inboundId === id)).toMatchObject({ inboundId: id, created: true });
   });
