@@ -168,11 +168,21 @@ function withoutTrailingCopyFail(stream: Writable): void {
 
 /**
  * Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with these rows as one statement, on a
- * connection the caller owns (see copyRunnerOf). Resolves once the server has answered it.
+ * connection the caller owns (see copyRunnerOf). Resolves once the server has answered it. The
+ * rows may still be on their way from a statement sent just before on the same connection: the
+ * COPY statement then goes out with it, and the rows are awaited only once the COPY is open.
  */
-export async function copyRows(sql: Sql, table: string, columns: string[], rows: CopyField[][]): Promise<void> {
+export async function copyRows(sql: Sql, table: string, columns: string[], rows: CopyField[][] | Promise<CopyField[][]>): Promise<void> {
   const copy = watchCopy<Writable>(sql, `copy ${table} (${columns.join(', ')}) from stdin (format binary)`, 'in');
-  const stream = await copy.stream;
+  let stream: Writable;
+  let ready: CopyField[][];
+  try {
+    [stream, ready] = await Promise.all([copy.stream, rows]);
+  } catch (err) {
+    // Rows that never came leave a COPY the server may have opened: end it with CopyFail.
+    copy.stream.then((opened) => opened.destroy(err instanceof Error ? err : new Error(String(err))), () => undefined);
+    throw err;
+  }
   const write = async (piece: Buffer): Promise<void> => {
     if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), copy.done]);
   };
@@ -186,7 +196,7 @@ export async function copyRows(sql: Sql, table: string, columns: string[], rows:
     await write(joined);
   };
   try {
-    for (const piece of encodeCopyRows(rows)) {
+    for (const piece of encodeCopyRows(ready)) {
       if (piece.length >= WRITE_BYTES) {
         await flushSmall();
         await write(piece);

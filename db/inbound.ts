@@ -40,25 +40,34 @@ export async function insertInbound(db: Db, envelope: Envelope, raw: Buffer, sha
  * for the commit that holds its message. Ids come back in the order of `items` (on PostgreSQL they
  * are drawn first and copied in with the rows; PGlite returns the rows of a multi-row
  * INSERT … RETURNING in the order of its VALUES).
+ *
+ * The ids are drawn when the batch is written, not ahead in blocks: a conversation is filed in id
+ * order, and a block one daemon drew earlier would give its next message a lower id than a reply
+ * another daemon has already acknowledged. The id query and the COPY statement still go to the
+ * server in one write, so the batch waits one round trip less.
  */
 export async function insertInboundBatch(db: Db, items: Array<{ envelope: Envelope; raw: Buffer; sha256: string; conversationKey?: string | null }>): Promise<number[]> {
   const runCopy = copyRunnerOf(db);
   if (runCopy) {
     // Ids first, then one binary COPY of the rows: no hex text of the bytes (see binary-copy.ts).
     return runCopy(async (sql) => {
-      const ids = await sql<Array<{ id: string }>>`
-        select nextval(pg_get_serial_sequence('inbound_messages', 'id'))::text as id from generate_series(1, ${items.length})`;
-      const rows = items.map((item, i): CopyField[] => [
-        { int8: Number(ids[i]!.id) },
-        ...envelopeFields(item.envelope),
-        { int4: item.raw.length },
-        { text: item.sha256 },
-        { bytea: [item.raw] },
-        { text: 'received' },
-        { text: item.conversationKey ?? null },
-      ]);
+      // executed now, so that it is queued on the connection before the COPY statement
+      const drawn = sql<Array<{ id: string }>>`
+        select nextval(pg_get_serial_sequence('inbound_messages', 'id'))::text as id from generate_series(1, ${items.length})`.execute();
+      const ids = drawn.then((rows) => rows.map((row) => Number(row.id)));
+      const rows = ids.then((drawnIds) =>
+        items.map((item, i): CopyField[] => [
+          { int8: drawnIds[i]! },
+          ...envelopeFields(item.envelope),
+          { int4: item.raw.length },
+          { text: item.sha256 },
+          { bytea: [item.raw] },
+          { text: 'received' },
+          { text: item.conversationKey ?? null },
+        ]),
+      );
       await copyRows(sql, 'inbound_messages', [...INBOUND_COPY_COLUMNS, 'size_bytes', 'sha256', 'raw', 'state', 'conversation_key'], rows);
-      return ids.map((row) => Number(row.id));
+      return ids;
     });
   }
   const rows = await db
