@@ -65,7 +65,17 @@ export function createStructureWatch(limits: StructureLimits): StructureWatch {
     }
   };
 
-  const endLine = () => {
+  /** Whether the line begins with "--", read from its bytes: a body line is rarely a boundary. */
+  const startsWithDashes = (): boolean => {
+    let seen = 0;
+    for (const piece of lineHead) {
+      for (let i = 0; i < piece.length && seen < 2; i += 1, seen += 1) if (piece[i] !== 0x2d) return false;
+      if (seen === 2) return true;
+    }
+    return false;
+  };
+
+  const readLine = () => {
     const head = Buffer.concat(lineHead, lineHeadBytes).toString('latin1').replace(/\r$/, '');
     if (inHeader) {
       if (lineLength > limits.maxHeaderLineBytes + 2) refuse(`a header line is longer than ${limits.maxHeaderLineBytes} bytes`);
@@ -79,7 +89,7 @@ export function createStructureWatch(limits: StructureLimits): StructureWatch {
         endField();
         field = head.slice(0, MAX_FIELD_CHARS);
       }
-    } else if (head.startsWith('--') && boundaries.length > 0) {
+    } else {
       for (let i = boundaries.length - 1; i >= 0; i -= 1) {
         const { boundary, depth: at } = boundaries[i]!;
         if (!head.startsWith(`--${boundary}`)) continue;
@@ -94,6 +104,10 @@ export function createStructureWatch(limits: StructureLimits): StructureWatch {
         break;
       }
     }
+  };
+
+  const endLine = () => {
+    if (inHeader || startsWithDashes()) readLine();
     lineLength = 0;
     lineHead = [];
     lineHeadBytes = 0;
@@ -102,7 +116,8 @@ export function createStructureWatch(limits: StructureLimits): StructureWatch {
   return {
     push(chunk) {
       let start = 0;
-      while (start < chunk.length && !problem) {
+      // Outside every header block and multipart nothing more can be refused: the rest is not read.
+      while (start < chunk.length && !problem && (inHeader || boundaries.length > 0)) {
         const newline = chunk.indexOf(0x0a, start);
         const end = newline === -1 ? chunk.length : newline;
         if (lineHeadBytes < LINE_HEAD_BYTES) {

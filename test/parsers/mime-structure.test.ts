@@ -44,6 +44,19 @@ describe('MIME structure limits while a message arrives', () => {
     expect(watch(manyParts(101))).toBe('the message has more than 100 MIME parts');
   });
 
+  it('finds boundaries split over chunks of one byte, and skips body lines that only start like one', () => {
+    const byteByByte = (message: string): string | null => {
+      const w = createStructureWatch(LIMITS);
+      for (const byte of Buffer.from(message, 'latin1')) w.push(Buffer.from([byte]));
+      return w.problem();
+    };
+    expect(byteByByte(manyParts(101))).toBe('the message has more than 100 MIME parts');
+    expect(byteByByte(nested(9))).toBe('MIME parts are nested more than 8 deep');
+    const lookalikes = manyParts(100).replace(/part (\d+)\r\n/g, 'part $1\r\n-\r\n--\r\n--se\r\n-sep\r\n');
+    expect(watch(lookalikes)).toBeNull();
+    expect(byteByByte(lookalikes)).toBeNull();
+  });
+
   it('counts a message inside a part as a level', () => {
     const inner = nested(7).replace('From: a@b.example\r\nSubject: x\r\n', '');
     const message = `From: a@b.example\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n--outer\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n${inner}--outer--\r\n`;
