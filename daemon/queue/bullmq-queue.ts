@@ -93,9 +93,20 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
   queue.on('error', onError('queue.error'));
   // Enqueues made while an add is in flight go together in the next one, as one job that carries
   // all their ids: when intake is busy one job (a Redis script run, a lock, a completion) stands
-  // for many rows, when it is idle a job is one row, with no added latency either way.
+  // for many rows, when it is idle a job is one row, with no added latency either way. An add
+  // waits for the current tick to end, so that the rows of one spool batch, which are stored and
+  // enqueued together, share a job rather than the first one having a job of its own.
   const waiting: Array<{ id: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   let adding = false;
+  let flushScheduled = false;
+  const scheduleFlush = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    process.nextTick(() => {
+      flushScheduled = false;
+      flush();
+    });
+  };
   const flush = (): void => {
     if (adding || waiting.length === 0) return;
     adding = true;
@@ -108,7 +119,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
       )
       .finally(() => {
         adding = false;
-        flush();
+        scheduleFlush();
       });
   };
   let worker: Worker | null = null;
@@ -120,7 +131,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
     enqueue(id) {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ id, resolve, reject });
-        flush();
+        scheduleFlush();
       });
     },
     startWorker(handler: JobHandler, concurrency: number) {
