@@ -1,4 +1,4 @@
-import { rawHeaderValue } from './raw-header.js';
+import { headerFieldValue, rawHeaderBlock } from './raw-header.js';
 import { normalizeMessageId, parseMessageIdList } from './threading.js';
 
 /**
@@ -8,10 +8,11 @@ import { normalizeMessageId, parseMessageIdList } from './threading.js';
  * chain, so mail of one conversation can be filed in the order it arrived. Null without any id.
  */
 export function conversationKey(raw: Buffer): string | null {
+  const block = rawHeaderBlock(raw);
   return (
-    parseMessageIdList(rawHeaderValue(raw, 'References'))[0] ??
-    parseMessageIdList(rawHeaderValue(raw, 'In-Reply-To'))[0] ??
-    normalizeMessageId(rawHeaderValue(raw, 'Message-ID')) ??
+    parseMessageIdList(headerFieldValue(block, 'References'))[0] ??
+    parseMessageIdList(headerFieldValue(block, 'In-Reply-To'))[0] ??
+    normalizeMessageId(headerFieldValue(block, 'Message-ID')) ??
     null
   );
 }
