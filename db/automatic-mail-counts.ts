@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import type { Db } from './client.js';
-import { rowsOf } from './raw-rows.js';
+import { resultRows } from './result-rows.js';
 import { AUTOMATIC_KINDS } from './schema.js';
 
 /** A rate-limit window: automatic mail created after `since`, counted no further than `cap`. */
@@ -78,7 +78,7 @@ export async function askAutomaticMail(db: Db, question: AutomaticMailQuestion):
     question.rememberRecipient && question.recipient && canonical
       ? sql`with remembered as (insert into contacts (address, canonical_address) values (${question.recipient.toLowerCase()}, ${canonical}) on conflict do nothing) `
       : sql``;
-  const [row] = rowsOf<Record<string, number | string | boolean | null>>(
+  const [row] = resultRows<Record<string, number | string | boolean | null>>(
     await db.execute(sql`${remember}select ${sql.join(columns, sql`, `)} from (select 1) one${suppression}`),
   );
   const counts = (name: string, windows: CountWindow[]) => windows.map((_, i) => Number(row?.[`${name}_${i}`] ?? 0));

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-o
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
-import { rowsOf } from './raw-rows.js';
+import { resultRows } from './result-rows.js';
 import { contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -15,7 +15,7 @@ export type RecipientRow = typeof deliveryRecipients.$inferSelect;
  * the event can be written without waiting for one another's ids.
  */
 export async function allocateDeliveryIds(db: Db): Promise<{ deliveryId: number; articleId: number }> {
-  const [row] = rowsOf<{ delivery_id: string | number; article_id: string | number }>(
+  const [row] = resultRows<{ delivery_id: string | number; article_id: string | number }>(
     await db.execute(sql`select nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`),
   );
   return { deliveryId: Number(row!.delivery_id), articleId: Number(row!.article_id) };

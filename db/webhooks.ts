@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { rowsOf } from './raw-rows.js';
+import { resultRows } from './result-rows.js';
 import { bounces, contacts, ticketEvents, tickets, webhookCursors, webhookDeliveries, type WebhookDeliveryState, type WebhookEventSource } from './schema.js';
 
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -35,7 +35,7 @@ export interface SourceEvent {
  * back, so what it wrote is visible to any statement from now on and nothing below it can appear.
  */
 export async function completedTransactionHorizon(db: Db): Promise<string> {
-  const [row] = rowsOf<{ horizon: string }>(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`));
+  const [row] = resultRows<{ horizon: string }>(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`));
   return row!.horizon;
 }
 
