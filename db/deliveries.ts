@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
@@ -77,25 +78,38 @@ export async function rememberRecipient(db: Db, address: string): Promise<{ supp
   return suppression;
 }
 
+/** A row of `table` as `to_json` gives it (snake_case keys, text dates), as drizzle would have read it. */
+function fromJsonRow<T extends PgTable>(table: T, json: Record<string, unknown>): T['$inferSelect'] {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = json[column.name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as T['$inferSelect'];
+}
+
 /**
  * A delivery due for an attempt (queued, or deferred and its time has come) with all its
- * recipients, counting the attempt; null when it is done or not due yet.
+ * recipients, counting the attempt; null when it is done or not due yet. One round trip: the
+ * claim and the recipients come back together, as JSON, which both drivers read alike.
  */
 export async function claimDelivery(db: Db, deliveryId: number, now = new Date()): Promise<{ delivery: DeliveryRow; recipients: RecipientRow[] } | null> {
-  const [delivery] = await db
-    .update(deliveries)
-    .set({ attempts: sql`${deliveries.attempts} + 1`, updatedAt: now })
-    .where(
-      and(
-        eq(deliveries.id, deliveryId),
-        or(eq(deliveries.state, 'queued'), and(eq(deliveries.state, 'deferred'), or(isNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, now)))),
-      ),
-    )
-    .returning();
-  if (!delivery) return null;
-  // All of them: a retry's To and Cc name everyone the mail was for, not only who is left.
-  const recipients = await db.select().from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId)).orderBy(asc(deliveryRecipients.address));
-  return { delivery, recipients };
+  const at = now.toISOString();
+  // All recipients: a retry's To and Cc name everyone the mail was for, not only who is left.
+  const [row] = resultRows<{ delivery: Record<string, unknown>; recipients: Array<Record<string, unknown>> }>(
+    await db.execute(sql`
+      with claimed as (
+        update deliveries set attempts = attempts + 1, updated_at = ${at}::timestamptz
+        where id = ${deliveryId}
+          and (state = 'queued' or (state = 'deferred' and (next_attempt_at is null or next_attempt_at <= ${at}::timestamptz)))
+        returning *
+      )
+      select to_json(claimed) as delivery,
+        (select coalesce(json_agg(r order by r.address), '[]') from delivery_recipients r where r.delivery_id = claimed.id) as recipients
+      from claimed`),
+  );
+  if (!row) return null;
+  return { delivery: fromJsonRow(deliveries, row.delivery), recipients: row.recipients.map((r) => fromJsonRow(deliveryRecipients, r)) };
 }
 
 export interface RecipientResult {
