@@ -123,59 +123,95 @@ export interface RecipientResult {
   remoteMta?: string | null;
 }
 
-export async function recordRecipientResults(db: Db, deliveryId: number, results: RecipientResult[]): Promise<void> {
-  for (const result of results) {
-    await db
-      .update(deliveryRecipients)
-      .set({
-        state: result.state,
-        smtpCode: result.smtpCode ?? null,
-        enhancedStatus: result.enhancedStatus ?? null,
-        diagnostic: result.diagnostic ?? null,
-        reason: result.reason ?? null,
-        hard: result.hard ?? null,
-        remoteMta: result.remoteMta ?? null,
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(deliveryRecipients.deliveryId, deliveryId),
-          eq(deliveryRecipients.address, result.address.toLowerCase()),
-          // A fast bounce may land before the sender records its own result: never overwrite
-          // what a bounce said with the relay's earlier "accepted".
-          ['sent', 'deferred', 'expired'].includes(result.state) ? inArray(deliveryRecipients.state, ['pending', 'deferred']) : undefined,
-        ),
-      );
-  }
-}
+/**
+ * Whether a recipient row takes its result. A fast bounce may land before the sender records its
+ * own result: what a bounce said is never overwritten with the relay's earlier "accepted" (or a
+ * deferral or expiry).
+ */
+const takesResult = sql`(x.state is not null and (x.state not in ('sent', 'deferred', 'expired') or r.state in ('pending', 'deferred')))`;
 
 /**
- * Settles a delivery from its recipients' states: still open (`deferred` until `nextAttemptAt`,
- * else `queued`), or `sent`, `partial` (some failed or expired), `failed`, `expired`.
+ * Records recipients' results and settles the delivery from its recipients' states, in one
+ * statement: still open (`deferred` until `nextAttemptAt`, else `queued`), or `sent`, `partial`
+ * (some failed or expired), `failed`, `expired`. Every recipient row of the delivery is updated,
+ * those without a result to what they hold: the update waits for a bounce still being recorded
+ * about any of them and then reads its outcome, so the settled state counts it.
  */
-export async function settleDelivery(db: Db, deliveryId: number, lastError: string | null, nextAttemptAt: Date | null = null): Promise<DeliveryState> {
-  const rows = await db.select({ state: deliveryRecipients.state }).from(deliveryRecipients).where(eq(deliveryRecipients.deliveryId, deliveryId));
-  const states = rows.map((r) => r.state);
-  const open = states.some((s) => s === 'pending' || s === 'deferred');
-  const failed = states.filter((s) => s === 'failed').length;
-  const expired = states.filter((s) => s === 'expired').length;
-  const state: DeliveryState = open
-    ? nextAttemptAt
-      ? 'deferred'
-      : 'queued'
-    : failed + expired === 0
-      ? 'sent'
-      : failed + expired < states.length
-        ? 'partial'
-        : failed > 0
-          ? 'failed'
-          : 'expired';
-  const delivered = state === 'sent' || state === 'partial';
-  await db
-    .update(deliveries)
-    .set({ state, lastError, nextAttemptAt: open ? nextAttemptAt : null, updatedAt: new Date(), ...(delivered ? { sentAt: sql`coalesce(${deliveries.sentAt}, now())` } : { sentAt: null }) })
-    .where(eq(deliveries.id, deliveryId));
-  return state;
+export async function recordDeliveryResults(
+  db: Db,
+  deliveryId: number,
+  results: RecipientResult[],
+  settle: { lastError: string | null; nextAttemptAt?: Date | null },
+): Promise<DeliveryState> {
+  const at = new Date().toISOString();
+  const next = settle.nextAttemptAt?.toISOString() ?? null;
+  const given = JSON.stringify(
+    results.map((r) => ({
+      address: r.address.toLowerCase(),
+      state: r.state,
+      smtp_code: r.smtpCode ?? null,
+      enhanced_status: r.enhancedStatus ?? null,
+      diagnostic: r.diagnostic ?? null,
+      reason: r.reason ?? null,
+      hard: r.hard ?? null,
+      remote_mta: r.remoteMta ?? null,
+    })),
+  );
+  const [row] = resultRows<{ state: DeliveryState }>(
+    await db.execute(sql`
+      with given as (
+        select * from json_to_recordset(${given}::json)
+          as g(address text, state text, smtp_code integer, enhanced_status text, diagnostic text, reason text, hard boolean, remote_mta text)
+      ),
+      recorded as (
+        update delivery_recipients r set
+          state = case when ${takesResult} then x.state else r.state end,
+          smtp_code = case when ${takesResult} then x.smtp_code else r.smtp_code end,
+          enhanced_status = case when ${takesResult} then x.enhanced_status else r.enhanced_status end,
+          diagnostic = case when ${takesResult} then x.diagnostic else r.diagnostic end,
+          reason = case when ${takesResult} then x.reason else r.reason end,
+          hard = case when ${takesResult} then x.hard else r.hard end,
+          remote_mta = case when ${takesResult} then x.remote_mta else r.remote_mta end,
+          updated_at = case when ${takesResult} then ${at}::timestamptz else r.updated_at end
+        from (
+          select d.address, g.state, g.smtp_code, g.enhanced_status, g.diagnostic, g.reason, g.hard, g.remote_mta
+          from delivery_recipients d left join given g on g.address = d.address
+          where d.delivery_id = ${deliveryId}
+        ) x
+        where r.delivery_id = ${deliveryId} and r.address = x.address
+        returning r.state
+      ),
+      tally as (
+        select count(*) as total,
+          count(*) filter (where state in ('pending', 'deferred')) as open,
+          count(*) filter (where state = 'failed') as failed,
+          count(*) filter (where state = 'expired') as expired
+        from recorded
+      ),
+      settled as (
+        select open > 0 as open,
+          case
+            when open > 0 then case when ${next}::timestamptz is null then 'queued' else 'deferred' end
+            when failed + expired = 0 then 'sent'
+            when failed + expired < total then 'partial'
+            when failed > 0 then 'failed'
+            else 'expired'
+          end as state
+        from tally
+      ),
+      stored as (
+        update deliveries set
+          state = settled.state,
+          last_error = ${settle.lastError},
+          next_attempt_at = case when settled.open then ${next}::timestamptz end,
+          updated_at = ${at}::timestamptz,
+          sent_at = case when settled.state in ('sent', 'partial') then coalesce(sent_at, now()) end
+        from settled
+        where id = ${deliveryId}
+      )
+      select state from settled`),
+  );
+  return row!.state;
 }
 
 /** Deliveries in one state (or all), newest first, with their recipients: the outbound queue. */

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
-import { claimDelivery, recordRecipientResults, settleDelivery, type RecipientResult } from '../../db/deliveries.js';
+import { claimDelivery, recordDeliveryResults, type RecipientResult } from '../../db/deliveries.js';
 import { classifyBounceReason, isHardBounce } from '../../parsers/bounce-reason.js';
-import { recordExpired, recordFailures, type RecipientFailure } from '../tickets/record-failures.js';
+import { recordExpired, tellTicketOfFailures, type RecipientFailure } from '../tickets/record-failures.js';
 import { describeSpan, lifetimeOver, nextAttemptAt, type QueueLifetime } from './queue-lifetime.js';
 import { AUTOMATIC_KINDS } from '../../db/schema.js';
 import { splitAddress } from '../../parsers/addresses.js';
@@ -91,13 +91,20 @@ export function createDeliverySender(deps: SenderDeps): (deliveryId: number) => 
     deps.metrics.outbound.labels('expired').inc(expired.length);
     if (deps.transport.kind === 'relay') deps.metrics.relayUp.set(copies.some((c) => c.wholeTransaction) ? 0 : 1);
 
-    const state = await deps.db.transaction(async (tx) => {
-      await recordRecipientResults(tx, delivery.id, [...sent, ...deferred, ...expired]);
-      // Refused at send time: on the ticket exactly as a bounce would be (tag, event, suppression).
-      await recordFailures(tx, { softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, delivery, refused.map(asFailure), 'relay');
-      await recordExpired(tx, delivery, expired, describeSpan(deps.lifetime.maxAgeMs));
-      return settleDelivery(tx, delivery.id, stopped[0]?.diagnostic ?? null, next);
-    });
+    const failures = refused.map(asFailure);
+    const results = [...sent, ...deferred, ...expired, ...failures];
+    const settle = { lastError: stopped[0]?.diagnostic ?? null, nextAttemptAt: next };
+    // Sent or deferred: one statement. A failure or expiry also goes on the ticket, in the same transaction.
+    const state =
+      refused.length === 0 && expired.length === 0
+        ? await recordDeliveryResults(deps.db, delivery.id, results, settle)
+        : await deps.db.transaction(async (tx) => {
+            const settled = await recordDeliveryResults(tx, delivery.id, results, settle);
+            // Refused at send time: on the ticket exactly as a bounce would be (tag, event, suppression).
+            await tellTicketOfFailures(tx, { softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, delivery, failures, settled, 'relay');
+            await recordExpired(tx, delivery, expired, describeSpan(deps.lifetime.maxAgeMs));
+            return settled;
+          });
     const counts = { sent: sent.length, failed: refused.length, deferred: deferred.length, expired: expired.length };
     const fields = { event: 'delivery.attempted', kind: delivery.kind, attempt: delivery.attempts, state, ...counts, transport: deps.transport.kind };
     if (deferred.length > 0) {

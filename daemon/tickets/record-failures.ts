@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '../../db/bounces.js';
-import { recordRecipientResults, settleDelivery, type DeliveryRow, type RecipientResult } from '../../db/deliveries.js';
+import { recordDeliveryResults, type DeliveryRow, type RecipientResult } from '../../db/deliveries.js';
+import type { DeliveryState } from '../../db/schema.js';
 import { addTicketEvent, lockTicket } from '../../db/tickets.js';
 import type { Metrics } from '../metrics.js';
 import { updateTags } from './ticket-status.js';
@@ -53,9 +54,7 @@ export interface FailureContext {
 
 /**
  * Records what a relay or a bounce said about recipients of one delivery: the recipient rows,
- * the delivery's state, and on the ticket the failure tag, the participant's delivery state and
- * an event an agent can read. Hard bounces (and repeated soft ones) suppress the address for
- * automatic mail. Delays are recorded as delayed, with no tag.
+ * the delivery's state, and on the ticket what tellTicketOfFailures tells it.
  */
 export async function recordFailures(
   tx: Db,
@@ -68,8 +67,26 @@ export async function recordFailures(
 ): Promise<void> {
   if (failures.length === 0) return;
   if (source === 'bounce') for (const f of failures) ctx.metrics?.bounces.labels(f.reason ?? 'undefined').inc();
-  await recordRecipientResults(tx, delivery.id, failures);
-  const state = await settleDelivery(tx, delivery.id, null);
+  const state = await recordDeliveryResults(tx, delivery.id, failures, { lastError: null });
+  await tellTicketOfFailures(tx, ctx, delivery, failures, state, source, maySuppress);
+}
+
+/**
+ * What failed recipients mean for the ticket, once their rows are recorded and the delivery is in
+ * `state`: the failure tag, the participant's delivery state and an event an agent can read. Hard
+ * bounces (and repeated soft ones) suppress the address for automatic mail. Delays are recorded
+ * as delayed, with no tag.
+ */
+export async function tellTicketOfFailures(
+  tx: Db,
+  ctx: FailureContext,
+  delivery: DeliveryRow,
+  failures: RecipientFailure[],
+  state: DeliveryState,
+  source: 'relay' | 'bounce',
+  maySuppress = true,
+): Promise<void> {
+  if (failures.length === 0) return;
   const ticket = await lockTicket(tx, delivery.ticketId);
   if (!ticket) return;
   for (const failure of failures) await setParticipantDeliveryState(tx, ticket.id, failure.address, failure.state);
