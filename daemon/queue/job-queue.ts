@@ -1,8 +1,8 @@
 /** Queue names, and the prefix of their job ids, in one place. */
 export const QUEUES = {
-  /** One job per spool row: parse, thread, evaluate rules. */
+  /** Spool row ids (with BullMQ, many to a job): parse, thread, evaluate rules. */
   inbound: { name: 'mailroom-inbound', job: 'inbound' },
-  /** One job per delivery: send it through the relay or into the outbox folder. */
+  /** Delivery ids (with BullMQ, many to a job): send each through the relay or into the outbox folder. */
   outbound: { name: 'mailroom-outbound', job: 'delivery' },
 } as const;
 export type QueueSpec = (typeof QUEUES)[keyof typeof QUEUES];
