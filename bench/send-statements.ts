@@ -1,5 +1,5 @@
 // What sending one auto-reply costs the database, using the daemon's own sender on a migrated
-// PostgreSQL database (by hand; the database is emptied of nothing, use a scratch one):
+// PostgreSQL database (by hand; it adds rows and removes none, so use a scratch database):
 //   node --import tsx bench/send-statements.ts DATABASE_URL [DELIVERIES] [accept|refuse-one]
 // Queues DELIVERIES (default 500) deliveries of one recipient each (two with refuse-one, one of
 // them refused with 550 at RCPT), then runs the send job of each, one after the other, against a
