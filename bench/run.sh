@@ -34,6 +34,8 @@ REPS=${REPS:-3}
 LOAD_MAX=${LOAD_MAX:-1.5}
 LOAD_WAIT_S=${LOAD_WAIT_S:-300}
 SECRET=bench-secret-0123456789abcdef0123456789abcdef
+# Worker concurrency of the full daemons: the daemon's default (MAILROOM_WORKER_CONCURRENCY).
+CONC=${BENCH_CONCURRENCY:-16}
 
 # ports: receivers of ../shared/bench and the mailroom instances (HTTP = SMTP + 26000)
 P_SINK=2725 P_PGRAW=2726 P_PGGC=2729 P_MR_INTAKE=2731 P_MR_FULL=2732 P_MR_SECOND=2733
@@ -278,7 +280,7 @@ step_a() {
   unset DATABASE_URL
   # intake-only: no workers; the sweeper (which would re-enqueue the unprocessed rows every 30 s) every 10 min
   start_mailroom mr-intake "$P_MR_INTAKE" mailroom_bench_a_intake "$RDB" 0 MAILROOM_SWEEP_INTERVAL_MS=600000
-  start_mailroom mr-full "$P_MR_FULL" mailroom_bench_a_full "$RDB2" 4
+  start_mailroom mr-full "$P_MR_FULL" mailroom_bench_a_full "$RDB2" "$CONC"
   local receivers=(sink pg-raw pg-gc mr-intake mr-full)
   declare -A port=([sink]=$P_SINK [pg-raw]=$P_PGRAW [pg-gc]=$P_PGGC [mr-intake]=$P_MR_INTAKE [mr-full]=$P_MR_FULL)
 
@@ -368,7 +370,7 @@ step_b() {
   fresh_db mailroom_bench_b
   wait_low_load b
   local note=$LOAD_NOTE
-  for conc in ${B_CONCURRENCY:-4}; do
+  for conc in ${B_CONCURRENCY:-$CONC}; do
     redis_flush "$RDB"
     start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
     # warm-up (V8 JIT, pools): 1000 mails, wait until processed
@@ -386,7 +388,7 @@ step_b() {
   done
   # Two daemons on the same PostgreSQL and Redis (the README's way to use more cores): intake on
   # one, processing shared by both through the queue. Distinct senders, as above.
-  conc=${B_LAT_CONCURRENCY:-4}
+  conc=${B_LAT_CONCURRENCY:-$CONC}
   redis_flush "$RDB"
   start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
   start_mailroom mr2 "$P_MR_SECOND" mailroom_bench_b "$RDB" "$conc"
@@ -398,7 +400,7 @@ step_b() {
   stop_proc mr
   # latency: our paced client (distinct senders, unique Message-IDs, 5 KB prose), default concurrency
   redis_flush "$RDB"
-  conc=${B_LAT_CONCURRENCY:-4}
+  conc=${B_LAT_CONCURRENCY:-$CONC}
   start_mailroom mr "$P_MR_FULL" mailroom_bench_b "$RDB" "$conc"
   w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_b")
   node bench/smtp-client.mjs --port "$P_MR_FULL" --count 500 --tag "warm$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "b: warm-up client failed"
@@ -467,7 +469,7 @@ step_c() {
                 DATABASE_URL=$PGBASE/$DB_BASE start_proc pg-raw "$port" node "$WORK/shared/pg-smtp-server.mjs" "$port" raw ;;
         mailroom) port=$P_MR_FULL; fresh_db mailroom_bench_c; redis_flush "$RDB"; checkpoint
                   # 32 MiB: the 25 MiB file grows by its CRLF line ends on the wire (26.5 MB), over the 25 MiB default
-                  start_mailroom mailroom "$port" mailroom_bench_c "$RDB" 4 MAILROOM_MAX_MESSAGE_BYTES=33554432 ;;
+                  start_mailroom mailroom "$port" mailroom_bench_c "$RDB" "$CONC" MAILROOM_MAX_MESSAGE_BYTES=33554432 ;;
       esac
       sleep 2
       idle=$(vm_kib "${PIDS[$r]}" VmRSS)
@@ -570,7 +572,7 @@ step_e() {
       psqlq "$dbname" -c "delete from inbound_messages where id > $w0" >/dev/null
       # 2. end to end: full daemon, 500 new mails to warm up, then $n mails, half of them replies
       redis_flush "$RDB"
-      start_mailroom mr "$P_MR_FULL" "$dbname" "$RDB" 4
+      start_mailroom mr "$P_MR_FULL" "$dbname" "$RDB" "$CONC"
       w=$(node bench/db-tool.mjs watermark "$PGBASE/$dbname")
       node bench/smtp-client.mjs --port "$P_MR_FULL" --count 500 --tag "ew$rep$db$$" --timeout 120 >/dev/null 2>>"$RUN/client.log" || log "e: warm-up client failed"
       node bench/db-tool.mjs wait "$PGBASE/$dbname" "$w" 500 300 "${PIDS[mr]}" >/dev/null || log "e: warm-up not finished"
@@ -597,7 +599,7 @@ step_e() {
   [ "${E_KEEP_SEED:-0}" = 1 ] || drop_db $seeded
   out "## e. Growth: $articles articles stored vs an empty database (alternating, ${E_REPS:-3} repetitions)"
   out ""
-  out "$LOAD_NOTE. Seed: \`psql -v articles=$articles -f bench/seed.sql\` on a migrated database (then VACUUM ANALYZE). Each repetition, for each database (the empty one re-created from the migrated template): (1) intake alone: an intake-only instance (workers 0) takes \`node bench/smtp-client.mjs --count $ni --sessions 20\` new mails after 500 to warm up (rows deleted afterwards); (2) end to end: the full daemon (concurrency 4), 500 new mails to warm up, then \`node bench/smtp-client.mjs --count $n --sessions 20 --replies FILE\`: half the mails are replies from the ticket's customer with In-Reply-To/References naming a stored customer Message-ID of a ticket that is not closed (seeded: a random one of the history; empty: one of the warm-up's, whose tickets are first given the seeded history's mix of status, category and tags), half are new customers."
+  out "$LOAD_NOTE. Seed: \`psql -v articles=$articles -f bench/seed.sql\` on a migrated database (then VACUUM ANALYZE). Each repetition, for each database (the empty one re-created from the migrated template): (1) intake alone: an intake-only instance (workers 0) takes \`node bench/smtp-client.mjs --count $ni --sessions 20\` new mails after 500 to warm up (rows deleted afterwards); (2) end to end: the full daemon (concurrency $CONC), 500 new mails to warm up, then \`node bench/smtp-client.mjs --count $n --sessions 20 --replies FILE\`: half the mails are replies from the ticket's customer with In-Reply-To/References naming a stored customer Message-ID of a ticket that is not closed (seeded: a random one of the history; empty: one of the warm-up's, whose tickets are first given the seeded history's mix of status, category and tags), half are new customers."
   out ""
   node bench/report.mjs e "$RECORDS" >>"$RESULTS"
 }
@@ -616,7 +618,7 @@ step_profile() {
   stop_proc prof
   # 2. the full daemon under b's load: 500 to warm up, then 3000 x 5 KB, profiled until all are processed
   fresh_db mailroom_bench_prof; redis_flush "$RDB"
-  BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$dir/process --import ./bench/count-writes.mjs" start_mailroom prof "$P_MR_FULL" mailroom_bench_prof "$RDB" 4
+  BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$dir/process --import ./bench/count-writes.mjs" start_mailroom prof "$P_MR_FULL" mailroom_bench_prof "$RDB" "$CONC"
   load_once "$P_MR_FULL" 500 5k "${PIDS[prof]}" >/dev/null
   node bench/db-tool.mjs wait "$PGBASE/mailroom_bench_prof" 0 500 300 "${PIDS[prof]}" >/dev/null || log "profile: warm-up not finished"
   w=$(node bench/db-tool.mjs watermark "$PGBASE/mailroom_bench_prof")
@@ -632,7 +634,7 @@ step_profile() {
   drop_db mailroom_bench_prof
   out "## profile. CPU profiles (\`node --cpu-prof\`, summarised by \`node bench/cpuprofile-top.mjs FILE\`)"
   out ""
-  out "$LOAD_NOTE. Profiles: $dir/{intake,process}/*.cpuprofile (open in Chrome DevTools). intake: intake-only instance, 2000 + 10000 × 5 KB + 3000 × 100 KB by smtp-source. process: full daemon (concurrency 4), 500 + 3000 × 5 KB by smtp-source until all are processed."
+  out "$LOAD_NOTE. Profiles: $dir/{intake,process}/*.cpuprofile (open in Chrome DevTools). intake: intake-only instance, 2000 + 10000 × 5 KB + 3000 × 100 KB by smtp-source. process: full daemon (concurrency $CONC), 500 + 3000 × 5 KB by smtp-source until all are processed."
   out ""
   out "Full daemon, per mail (3500 mails): $(node -e 'const fs=require("fs");const r=fs.readFileSync(process.argv[1],"utf8").trim().split("\n").map(JSON.parse).filter(x=>x.step==="profile").pop();if(!r||!r.socket_writes){console.log("n/a");process.exit()}const w=r.socket_writes.socket_writes||{};const f=(p)=>w[p]?`${(w[p].writes/r.mails).toFixed(1)} writes, ${(w[p].bytes/r.mails/1024).toFixed(1)} KiB`:"n/a";console.log(`to PostgreSQL (5432) ${f(5432)}; to Redis (6379) ${f(6379)}; PostgreSQL transactions committed ${(r.pg_xact_commit/r.mails).toFixed(1)}`)' "$RECORDS")."
   local kind

@@ -3,6 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
+import { takeLaneLock } from './lane-locks.js';
 import { resultRows } from './result-rows.js';
 import { contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
@@ -66,6 +67,7 @@ export async function lockRecipient(db: Db, address: string): Promise<{ suppress
 
 /** The lock of lockRecipient alone: whatever is asked after it sees every earlier holder's mail. */
 export async function takeRecipientLock(db: Db, address: string): Promise<void> {
+  await takeLaneLock(db, `recipient:${canonicalAddress(address)}`);
   await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonicalAddress(address)}`}))`);
 }
 

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
+import { takeLaneLock } from './lane-locks.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
 export type TicketRow = typeof tickets.$inferSelect;
@@ -14,6 +15,7 @@ export async function findTicketByNumber(db: Db, number: number): Promise<Ticket
 
 /** Re-reads a ticket and locks its row until the transaction ends. */
 export async function lockTicket(db: Db, ticketId: number): Promise<TicketRow | null> {
+  await takeLaneLock(db, `ticket:${ticketId}`);
   const [row] = await db.select().from(tickets).where(eq(tickets.id, ticketId)).for('update');
   return row ?? null;
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimInbound, finishInbound, getInbound } from '../../db/inbound.js';
 import { createFilingBatches } from '../../daemon/pipeline/filing-batches.js';
+import { takeLaneLock } from '../../db/lane-locks.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -49,15 +50,15 @@ describe('filing batches', () => {
       return id;
     };
 
-    const firstFiled = filing.file(first!, async (tx) => {
+    const firstFiled = filing.file(first!, 'lane-0', async (tx) => {
       await held.opened;
       return finish(first!)(tx);
     });
-    // The only transaction is busy: these three wait and go together, in spool order.
-    const filedB = filing.file(b!, finish(b!));
-    const filedA = filing.file(a!, finish(a!));
+    // The only transaction is busy: these three wait and go together, each in a lane of its own.
+    const filedB = filing.file(b!, 'lane-b', finish(b!));
+    const filedA = filing.file(a!, 'lane-a', finish(a!));
     const poisonedError = filing
-      .file(poisoned!, async (tx) => {
+      .file(poisoned!, 'lane-p', async (tx) => {
         ran.push(poisoned!);
         await tx.execute(sql`select 1 / 0`);
         return poisoned!;
@@ -74,15 +75,15 @@ describe('filing batches', () => {
     const error = (await poisonedError) as Error;
     expect(`${error.message} ${(error.cause as Error | undefined)?.message}`).toContain('division by zero');
     expect(failedBatches).toEqual([3]);
-    // first alone; then a, poisoned (the batch, rolled back); then a, poisoned, b one by one.
-    expect(ran).toEqual([first, a, poisoned, a, poisoned, b]);
+    // first alone; then a, poisoned and b side by side (the batch, rolled back); then one by one.
+    expect(ran).toEqual([first, a, poisoned, b, a, poisoned, b]);
     expect(await stateOf(a!)).toBe('processed');
     expect(await stateOf(b!)).toBe('processed');
     expect(await stateOf(poisoned!)).toBe('processing');
   });
 
   it('answers only after the commit, and skips a row that no longer needs work, or is given twice', async () => {
-    const [busy, done, twice] = await claimedRows(3);
+    const [busy, done, twice, alone] = await claimedRows(4);
     await finishInbound(t.db, done!, { state: 'processed' });
     const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1 });
     const held = gate();
@@ -93,21 +94,71 @@ describe('filing batches', () => {
       await finishInbound(tx, id, { state: 'ignored', reason: 'test' });
       return id;
     };
-    const busyFiled = filing.file(busy!, async (tx) => {
+    const busyFiled = filing.file(busy!, 'x', async (tx) => {
       await held.opened;
       return work(busy!)(tx);
     });
-    const results = [filing.file(done!, work(done!)), filing.file(twice!, work(twice!)), filing.file(twice!, work(twice!))].map((p) =>
+    const results = [filing.file(done!, 'x', work(done!)), filing.file(twice!, 'x', work(twice!)), filing.file(twice!, 'x', work(twice!))].map((p) =>
       p.then(async (value) => {
         // Read on another connection: what the answer reports is committed.
         seenAfter.push(await stateOf(twice!));
         return value;
       }),
     );
+    // Without a lane: its own transaction, after the batch.
+    const aloneFiled = filing.file(alone!, null, work(alone!));
     held.open();
     await busyFiled;
     expect(await Promise.all(results)).toEqual([null, twice, null]);
-    expect(ran).toEqual([busy, twice]);
+    expect(await aloneFiled).toBe(alone);
+    expect(ran).toEqual([busy, twice, alone]);
     expect(seenAfter).toEqual(['ignored', 'ignored', 'ignored']);
+    expect(await stateOf(alone!)).toBe('ignored');
+  });
+
+  it('keeps lanes that want the same ticket apart: a later lane waits for an earlier one; an earlier one never waits, the batch goes one by one', async () => {
+    const [busy, early, late, early2, late2] = await claimedRows(5);
+    const conflicts: number[] = [];
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, onLaneConflict: (rows) => conflicts.push(rows) });
+    const steps: string[] = [];
+    const fileBatch = async (first: number, second: number, firstTakesLate: boolean) => {
+      const held = gate();
+      const lateTook = gate();
+      const busyFiled = filing.file(busy!, 'busy', async () => {
+        await held.opened;
+        return busy!;
+      });
+      const earlyFiled = filing.file(first, 'early', async (tx) => {
+        // In the second batch the earlier lane asks only once the later one holds the lock.
+        if (firstTakesLate) await lateTook.opened;
+        await takeLaneLock(tx, 'ticket:1');
+        steps.push(`early ${first} holds`);
+        await finishInbound(tx, first, { state: 'processed' });
+        steps.push(`early ${first} done`);
+        return first;
+      });
+      const lateFiled = filing.file(second, 'late', async (tx) => {
+        await takeLaneLock(tx, 'ticket:1');
+        steps.push(`late ${second} holds`);
+        lateTook.open();
+        await finishInbound(tx, second, { state: 'processed' });
+        return second;
+      });
+      held.open();
+      return Promise.all([busyFiled, earlyFiled, lateFiled]);
+    };
+
+    expect(await fileBatch(early!, late!, false)).toEqual([busy, early, late]);
+    expect(steps).toEqual([`early ${early} holds`, `early ${early} done`, `late ${late} holds`]);
+    expect(conflicts).toEqual([]);
+
+    steps.length = 0;
+    await claimInbound(t.db, busy!);
+    expect(await fileBatch(early2!, late2!, true)).toEqual([busy, early2, late2]);
+    expect(conflicts).toEqual([2]);
+    // The batch: the later lane took the lock, the earlier one asked and the batch gave up; then one by one.
+    expect(steps).toEqual([`late ${late2} holds`, `early ${early2} holds`, `early ${early2} done`, `late ${late2} holds`]);
+    expect(await stateOf(early2!)).toBe('processed');
+    expect(await stateOf(late2!)).toBe('processed');
   });
 });
