@@ -63,7 +63,11 @@ export function createFilingBatches(options: FilingBatchOptions): FilingBatches 
     if (batch.length === 1) return fileAlone(batch[0]!);
     batch.sort((a, b) => a.inboundId - b.inboundId);
     const lanes = new Map<string, Waiting[]>();
-    for (const item of batch) lanes.set(item.lane!, [...(lanes.get(item.lane!) ?? []), item]);
+    for (const item of batch) {
+      const lane = lanes.get(item.lane!);
+      if (lane) lane.push(item);
+      else lanes.set(item.lane!, [item]);
+    }
     const results = new Map<Waiting, unknown>();
     try {
       await options.db.transaction(async (tx) => {

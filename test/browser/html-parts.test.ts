@@ -145,8 +145,8 @@ describe('HTML parts in the console', () => {
     expect(requested.filter((url) => url.startsWith(remoteBase()))).toEqual([]);
 
     await page.getByRole('link', { name: 'Load remote images' }).click();
-    await waitFor(() => remoteHits.includes('/pixel.png'), 'the remote image to be asked for');
-    expect(requested).toContain(`${remoteBase()}/pixel.png`);
+    // The browser's request event reaches the test after the server has seen the request: wait for both.
+    await waitFor(() => remoteHits.includes('/pixel.png') && requested.includes(`${remoteBase()}/pixel.png`), 'the remote image to be asked for');
     // Only the image's own src: no srcset, background, stylesheet, or anything a script would ask.
     expect(remoteHits).toEqual(['/pixel.png']);
     for (const f of page.frames()) expect(await xssFlag(f), f.url()).toBeUndefined();
