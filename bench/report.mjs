@@ -20,7 +20,7 @@ const met = (ok) => (ok === null ? 'n/a' : ok ? '**met**' : '**not met**');
 const p = (s) => console.log(s);
 
 if (step === 'a') {
-  const names = { sink: 'smtp-server → /dev/null (library ceiling)', 'pg-raw': 'PG baseline: buffer → INSERT, 250 after commit', 'pg-gc': 'PG baseline with group commit', 'mr-intake': '**mailroom intake-only** (workers 0)', 'mr-full': 'mailroom full daemon (default workers, processing meanwhile)' };
+  const names = { sink: 'smtp-server → /dev/null (library ceiling)', 'pg-raw': 'PG baseline: buffer → INSERT, 250 after commit', 'pg-gc': 'PG baseline with group commit', 'mr-intake': '**mailroom intake-only** (workers 0)', 'mr-full': 'mailroom full daemon (workers 16, processing meanwhile)' };
   const timed = recs.filter((r) => r.rep > 0);
   const reps = [...new Set(timed.map((r) => r.rep))];
   const ratioOf = (size, a, b) => reps.map((rep) => {

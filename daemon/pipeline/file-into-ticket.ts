@@ -28,6 +28,7 @@ import { addArticle } from './store-article.js';
 import { fileUnverified } from './file-unverified.js';
 import { senderVerdict, type SenderAuth } from '../../rules/sender-policy.js';
 import { knownCustomerFields } from '../tickets/customer-fields.js';
+import type { TotalWindowEstimate } from '../tickets/total-window.js';
 
 export type FilingOutcome =
   | {
@@ -55,6 +56,8 @@ export interface FilingContext {
   metrics?: Metrics;
   /** Where the bytes of attachments parsed without them come from (large messages). */
   attachmentContents?: AttachmentContentSource;
+  /** The daemon's estimate of the `total` auto-reply windows (daemon/tickets/total-window.ts). */
+  totalWindows?: TotalWindowEstimate;
 }
 
 /**
@@ -98,7 +101,7 @@ export async function fileIntoTicket(
   }
 
   if (!senderAddress) return { state: 'ignored', reason: 'no_sender' };
-  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics };
+  const mail = { ruleSet: ctx.ruleSet, secret: ctx.secret, now: ctx.now, metrics: ctx.metrics, totalWindows: ctx.totalWindows };
   // The mailbox of the ticket the mail threads to, else the one it was sent to.
   const matchMailbox = (match && findMailbox(ctx.ruleSet, match.ticket.mailbox)) || classification.mailbox;
   if (match) {

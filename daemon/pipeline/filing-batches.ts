@@ -26,6 +26,9 @@ export interface FilingBatchOptions {
   onBatchFailed?: (rows: number, err: unknown) => void;
   /** Two lanes of a batch wanted the same ticket or recipient; its rows are being filed one by one. */
   onLaneConflict?: (rows: number, err: LaneConflict) => void;
+  /** A batch (with the one-by-one filing after it) takes at most this long; then its rows fail, to be retried. */
+  deadlineMs: number;
+  onOverdue?: (rows: number) => void;
 }
 
 interface Waiting {
@@ -112,7 +115,21 @@ export function createFilingBatches(options: FilingBatchOptions): FilingBatches 
     while (running < options.maxTransactions && waiting.length > 0) {
       const batch = waiting.splice(0, options.maxRows);
       running += 1;
-      void fileTogether(batch).finally(() => {
+      let timer: NodeJS.Timeout | undefined;
+      // A transaction whose connection died can leave its promise unsettled; it must not keep the
+      // rows, nor the transaction's place, for ever. Its rows are handed back to the queue (a late
+      // commit is harmless: a retry locks the row and finds it done).
+      const overdue = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          const err = new Error(`FILING_TIMEOUT: the filing transaction did not end within ${options.deadlineMs / 1000} s`);
+          for (const item of batch) item.reject(err);
+          options.onOverdue?.(batch.length);
+          resolve();
+        }, options.deadlineMs);
+        timer.unref();
+      });
+      void Promise.race([fileTogether(batch), overdue]).finally(() => {
+        clearTimeout(timer);
         running -= 1;
         startNext();
       });

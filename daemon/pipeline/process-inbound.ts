@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { claimInbound, earliestUnfinishedBefore, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { withDeadline } from '../deadline.js';
 import { createFilingBatches, type FilingBatches } from './filing-batches.js';
+import { createTotalWindowEstimate, type TotalWindowEstimate } from '../tickets/total-window.js';
 import { createPermits } from '../permits.js';
 import { looksLikeBounce, parseBounce } from '../../parsers/bounce.js';
 import { parseMessage, readAttachmentContents, type ParsedMessage } from '../../parsers/message.js';
@@ -68,9 +69,11 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
     // trips, and one transaction per four rows filed the benchmark's mail with the least CPU.
     maxTransactions: Math.max(1, Math.ceil(concurrency / 4)),
     onBatchFailed: (rows, err) => deps.logger.warn({ event: 'filing.batch_failed', rows, err }, 'a batch of mails failed as a whole; filing them one by one'),
+    deadlineMs: FILING_DEADLINE_MS,
+    onOverdue: (rows) => deps.logger.warn({ event: 'filing.overdue', rows, deadlineMs: FILING_DEADLINE_MS }, 'a filing transaction did not end in time; its mails go back to the queue'),
     onLaneConflict: (rows, err) => deps.logger.info({ event: 'filing.lane_conflict', rows, reason: err.message }, 'two mails of a batch touch one ticket or recipient; filing them one by one'),
   });
-  const processOne = createOneProcessor(deps, filing);
+  const processOne = createOneProcessor(deps, filing, createTotalWindowEstimate());
   const processRow = (row: InboundRow): Promise<void> => (row.sizeBytes > LARGE_MESSAGE_BYTES ? largeGate(() => processOne(row)) : processOne(row));
   const fileEarlierFirst = createConversationOrder(deps, processRow);
   return async (inboundId) => {
@@ -83,6 +86,9 @@ export function createInboundProcessor(deps: ProcessorDeps): (inboundId: number)
 
 /** Most spool rows filed in one transaction. */
 const FILING_BATCH_ROWS = 32;
+
+/** A batch of small mails files in well under a second; one still running after this is stuck. */
+const FILING_DEADLINE_MS = 30_000;
 
 /** How long a row waits for an earlier row of its conversation that another worker holds. */
 const CONVERSATION_WAIT_MS = 10_000;
@@ -125,7 +131,7 @@ function createConversationOrder(deps: ProcessorDeps, processRow: (row: InboundR
   };
 }
 
-function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches): (row: InboundRow) => Promise<void> {
+function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches, totalWindows: TotalWindowEstimate): (row: InboundRow) => Promise<void> {
   return async (row) => {
     const inboundId = row.id;
     const log = deps.logger.child({ inboundId, attempt: row.attempts });
@@ -187,6 +193,7 @@ function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches): (row: I
           secret: deps.secret,
           now: new Date(),
           metrics: deps.metrics,
+          totalWindows,
           attachmentContents: large ? (partIndexes, onPiece) => readAttachmentContents(raw, partIndexes, onPiece) : undefined,
         });
         await Promise.all([

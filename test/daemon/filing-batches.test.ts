@@ -5,6 +5,7 @@ import { createFilingBatches } from '../../daemon/pipeline/filing-batches.js';
 import { takeLaneLock } from '../../db/lane-locks.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import { rawMessage, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
 
 /*
  * The group commit of filing, on the real database of each mode: spool rows from a daemon that
@@ -41,7 +42,7 @@ describe('filing batches', () => {
   it('files the rows that waited in one transaction; one that fails is rolled back with its batch and fails alone', async () => {
     const [first, a, poisoned, b] = await claimedRows(4);
     const failedBatches: number[] = [];
-    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, onBatchFailed: (rows) => failedBatches.push(rows) });
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, deadlineMs: 30_000, onBatchFailed: (rows) => failedBatches.push(rows) });
     const held = gate();
     const ran: number[] = [];
     const finish = (id: number) => async (tx: typeof t.db) => {
@@ -85,7 +86,7 @@ describe('filing batches', () => {
   it('answers only after the commit, and skips a row that no longer needs work, or is given twice', async () => {
     const [busy, done, twice, alone] = await claimedRows(4);
     await finishInbound(t.db, done!, { state: 'processed' });
-    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1 });
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, deadlineMs: 30_000 });
     const held = gate();
     const ran: number[] = [];
     const seenAfter: Array<string | undefined> = [];
@@ -119,7 +120,7 @@ describe('filing batches', () => {
   it('keeps lanes that want the same ticket apart: a later lane waits for an earlier one; an earlier one never waits, the batch goes one by one', async () => {
     const [busy, early, late, early2, late2] = await claimedRows(5);
     const conflicts: number[] = [];
-    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, onLaneConflict: (rows) => conflicts.push(rows) });
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, deadlineMs: 30_000, onLaneConflict: (rows) => conflicts.push(rows) });
     const steps: string[] = [];
     const fileBatch = async (first: number, second: number, firstTakesLate: boolean) => {
       const held = gate();
@@ -160,5 +161,33 @@ describe('filing batches', () => {
     expect(steps).toEqual([`late ${late2} holds`, `early ${early2} holds`, `early ${early2} done`, `late ${late2} holds`]);
     expect(await stateOf(early2!)).toBe('processed');
     expect(await stateOf(late2!)).toBe('processed');
+  });
+
+  it('gives up on a transaction that does not end in time: its rows fail to be retried, and the next batch goes on', async () => {
+    const [stuck, next] = await claimedRows(2);
+    const overdue: number[] = [];
+    const filing = createFilingBatches({ db: t.db, maxRows: 32, maxTransactions: 1, deadlineMs: 300, onOverdue: (rows) => overdue.push(rows) });
+    const released = gate();
+    const stuckFiled = filing
+      .file(stuck!, 'a', async (tx) => {
+        await released.opened;
+        await finishInbound(tx, stuck!, { state: 'processed' });
+        return stuck!;
+      })
+      .then(
+        () => null,
+        (err: unknown) => err as Error,
+      );
+    expect((await stuckFiled)?.message).toMatch(/^FILING_TIMEOUT/);
+    expect(overdue).toEqual([1]);
+    // Its place is free: the next row is filed (after the late one ends, on PGlite's one connection).
+    const nextFiled = filing.file(next!, 'b', async (tx) => {
+      await finishInbound(tx, next!, { state: 'processed' });
+      return next!;
+    });
+    released.open();
+    await expect(nextFiled).resolves.toBe(next);
+    // The late transaction still commits; a retry of its row would find it done.
+    await waitFor(async () => (await stateOf(stuck!)) === 'processed', 'the late transaction to commit');
   });
 });
