@@ -18,6 +18,7 @@ import { decide, type TicketBefore } from '../rules/decide.js';
 import { loadRuleSet } from '../rules/load.js';
 import type { RuleSet } from '../rules/schema.js';
 import { recordedConversations } from '../test/helpers/conversations.js';
+import { bodyText } from './prose.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const corpusDir = process.argv[2] ?? path.resolve(root, '../shared/corpus');
@@ -25,32 +26,6 @@ const ROUND_S = Number(process.env.RULES_ROUND_S ?? 2);
 const ROUNDS = Number(process.env.RULES_ROUNDS ?? 5);
 const NOW = new Date('2026-03-12T10:00:00Z');
 const NEW_TICKET: TicketBefore = { number: 1000, isNew: true, status: 'new', tags: [], detailRequests: 0, category: null, fields: {}, requester: null };
-
-function proseBody(variant: number, bytes: number): string {
-  const sentences = [
-    'Hello, since yesterday the chat widget on our pricing page does not load for some visitors.',
-    'We tried clearing the cache and reinstalling the snippet, but nothing changed.',
-    'Our customers write to us that the bubble appears for a second and then disappears again.',
-    'Could you please have a look at our account and tell us what we are doing wrong?',
-    'The invoice for last month also shows two seats although we only use one of them.',
-    'I attach the steps we followed: first we opened the page, then we clicked the bubble.',
-    'This is quite urgent for us because the campaign starts on Monday morning.',
-    'Thank you in advance for your help, and have a nice day.',
-  ];
-  const lines: string[] = [];
-  let len = 0;
-  let k = variant;
-  while (len < bytes) {
-    let line = '';
-    while (line.length < 60) line += (line ? ' ' : '') + sentences[k++ % sentences.length];
-    for (let p = 0; p < line.length && len < bytes; p += 76) {
-      const piece = line.slice(p, p + 76).trimStart();
-      lines.push(piece);
-      len += piece.length + 2;
-    }
-  }
-  return lines.join('\r\n');
-}
 
 function rawMail(from: string, to: string, subject: string, body: string): Buffer {
   const head = [`From: Customer <${from}>`, `To: Support <${to}>`, `Subject: ${subject}`, 'Message-ID: <bench@client.example.test>', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'];
@@ -96,7 +71,7 @@ for (const file of readdirSync(path.join(root, 'examples')).filter((f) => f.ends
 }
 
 const sets: Array<{ name: string; mails: ParsedMessage[] }> = [
-  { name: 'prose 5 KB', mails: await parsed(Array.from({ length: 8 }, (_, i) => rawMail(`customer-${i}@client${i}.example.org`, 'support@example.com', `Widget problem ${i}`, proseBody(i, 5120 - 400)))) },
+  { name: 'prose 5 KB', mails: await parsed(Array.from({ length: 8 }, (_, i) => rawMail(`customer-${i}@client${i}.example.org`, 'support@example.com', `Widget problem ${i}`, bodyText(i, 5120 - 400)))) },
   {
     name: 'conversations',
     mails: await parsed(recordedConversations().map((c) => rawMail(c.from, c.to, c.mails[0]!.subject, c.mails[0]!.body))),

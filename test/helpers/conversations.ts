@@ -5,6 +5,7 @@
  * pasted by mistake, messages too short to act on. Used to hold the rule decisions still while
  * the pipeline's machinery changes.
  */
+import { Rng } from './fuzz.js';
 
 export interface ConversationMail {
   subject: string;
@@ -20,18 +21,6 @@ export interface Conversation {
   from: string;
   to: string;
   mails: ConversationMail[];
-}
-
-/** mulberry32: small, fast and the same on every platform. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ENGLISH = {
@@ -85,7 +74,8 @@ const SPANISH = {
 
 /** `count` conversations, about three in five in English; the same list for the same seed. */
 export function recordedConversations(count = 200, seed = 20261204): Conversation[] {
-  const next = random(seed);
+  const rng = new Rng(seed);
+  const next = () => rng.next();
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const some = (list: readonly string[], most: number): string[] => list.filter(() => next() < most / list.length);
   const conversations: Conversation[] = [];

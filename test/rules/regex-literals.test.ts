@@ -2,6 +2,7 @@ import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
 import { CompiledRegex } from '../../rules/compile-regex.js';
 import { foldForLiterals, requiredLiterals } from '../../rules/regex-literals.js';
+import { Rng } from '../helpers/fuzz.js';
 
 /** The literals as `text` (case-sensitive) or `i:text` (looked for in the folded text), sorted. */
 function literalsOf(source: string): string[] | null {
@@ -74,21 +75,10 @@ describe('foldForLiterals', () => {
   });
 });
 
-/** mulberry32: the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('CompiledRegex.mayMatch', () => {
   it('never rules out a text the pattern matches (random patterns, and texts written like them)', () => {
-    const next = random(20261204);
+    const rng = new Rng(20261204);
+    const next = () => rng.next();
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
     const times = (text: string, min: number) => text.repeat(min + Math.floor(next() * 3));
     const words = ['ab', 'Key', 'sk', 'pwd', 'x1', '7', 'é', 'ñ', ' ', '.', '😀'];
