@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
-import { suppressionOf } from './bounces.js';
+import { askAutomaticMail } from './automatic-mail-counts.js';
 import type { Db } from './client.js';
 import { takeLaneLock } from './lane-locks.js';
 import { resultRows } from './result-rows.js';
-import { contacts, deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
+import { deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type NewDelivery = Omit<typeof deliveries.$inferInsert, 'id' | 'state' | 'attempts'>;
@@ -62,23 +62,27 @@ export async function wasDeliveredTo(db: Db, deliveryId: number, ticketId: numbe
  */
 export async function lockRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
   await takeRecipientLock(db, address);
-  return rememberRecipient(db, address);
+  // The contact made known and its suppression asked in one statement, as for the recipient of an automatic mail.
+  const { suppressed, reason } = await askAutomaticMail(db, {
+    ticketId: null,
+    recipient: address,
+    rememberRecipient: true,
+    perTicket: [],
+    perRecipient: [],
+    perDomain: [],
+    total: [],
+    drawDeliveryIds: false,
+  });
+  return { suppressed, reason };
 }
 
 /** The lock of lockRecipient alone: whatever is asked after it sees every earlier holder's mail. */
 export async function takeRecipientLock(db: Db, address: string): Promise<void> {
-  await takeLaneLock(db, `recipient:${canonicalAddress(address)}`);
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`recipient:${canonicalAddress(address)}`}))`);
+  const key = `recipient:${canonicalAddress(address)}`;
+  await takeLaneLock(db, key);
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
 }
 
-/** The rest of lockRecipient: the contact made known, and whether its mailbox is suppressed (one round trip). */
-export async function rememberRecipient(db: Db, address: string): Promise<{ suppressed: boolean; reason: string | null }> {
-  const [, suppression] = await Promise.all([
-    db.insert(contacts).values({ address: address.toLowerCase(), canonicalAddress: canonicalAddress(address) }).onConflictDoNothing(),
-    suppressionOf(db, address),
-  ]);
-  return suppression;
-}
 
 /** A row of `table` as `to_json` gives it (snake_case keys, text dates), as drizzle would have read it. */
 function fromJsonRow<T extends PgTable>(table: T, json: Record<string, unknown>): T['$inferSelect'] {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_RULES_FILE } from '../../daemon/config.js';
+import { suppressContact } from '../../db/bounces.js';
 import { setTicketStatus } from '../../db/tickets.js';
 import { runMailroom } from '../helpers/daemon-process.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
@@ -159,6 +160,23 @@ describe('the Spanish example, as customers answer', () => {
     expect(askedFor(second)).not.toContain('el número de cuenta');
     expect(second.message.text).toMatch(/^Hola, Ana:/);
     expect((await ticketDetail(t, ticket.id)).ticket.fields).toMatchObject({ cuenta: { value: '123456' } });
+  });
+
+  it('leaves a suppressed colleague out of the copy, and still asks the requester', async () => {
+    const ana = newCustomer('ana');
+    const colega = newCustomer('colega');
+    await suppressContact(t.db, colega, 'hard bounce: 550 5.1.1');
+    const sent = await t.send(
+      { from: ana, to: ['soporte@example.com'] },
+      rawMessage({ from: `Ana <${ana}>`, cc: `Colega <${colega}>`, subject: 'No me llegan las facturas', body: 'no me llegan las facturas' }),
+    );
+    await ticketOfInbound(t, await waitForInbound(t, queuedId(sent)));
+    const request = await nthMailTo(ana, 1);
+    await write(t, colega, { subject: `Re: ${request.message.subject}`, inReplyTo: request.message.messageId!, body: 'Cuenta: 654321' });
+    const second = await nthMailTo(ana, 2);
+    expect(second.rcptTo).toEqual([ana]);
+    expect(second.message.cc.map((a) => a.address)).toEqual([]);
+    expect(askedFor(second)).not.toContain('el número de cuenta');
   });
 
   it('rules test shows what the daemon did with the same message, field by field', async () => {
