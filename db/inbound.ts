@@ -224,16 +224,11 @@ export async function earliestUnfinishedBefore(db: Db, row: Pick<InboundRow, 'id
 
 /** Locks the row for the processing transaction and tells whether it still needs work. */
 export async function lockInboundForProcessing(db: Db, inboundId: number): Promise<boolean> {
-  const [row] = await db
-    .select({ state: inboundMessages.state })
-    .from(inboundMessages)
-    .where(eq(inboundMessages.id, inboundId))
-    .for('update');
-  return row?.state === 'processing';
+  return (await lockInboundRowsForProcessing(db, [inboundId])).has(inboundId);
 }
 
 /**
- * lockInboundForProcessing for several rows, locked in id order (so two batches that share rows
+ * Locks these rows for the processing transaction, in id order (so two batches that share rows
  * wait for each other instead of deadlocking): the ids that still need work.
  */
 export async function lockInboundRowsForProcessing(db: Db, inboundIds: number[]): Promise<Set<number>> {
