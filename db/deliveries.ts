@@ -29,8 +29,13 @@ function recipientAddress(deliveryId: number, address: string) {
 }
 
 export async function insertDelivery(db: Db, id: number, values: NewDelivery, to: string[], cc: string[] = []): Promise<void> {
-  await db.insert(deliveries).values({ ...values, id });
+  await insertDeliveryRow(db, id, values);
   await insertRecipients(db, id, to, cc);
+}
+
+/** The delivery's own row, without its recipients (insertRecipients, once this row exists). */
+export async function insertDeliveryRow(db: Db, id: number, values: NewDelivery): Promise<void> {
+  await db.insert(deliveries).values({ ...values, id });
 }
 
 /** The recipient rows of delivery `id`, whose row must exist already. */

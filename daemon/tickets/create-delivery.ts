@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { insertArticle } from '../../db/articles.js';
-import { allocateDeliveryIds, insertRecipients } from '../../db/deliveries.js';
-import { deliveries } from '../../db/schema.js';
+import { allocateDeliveryIds, insertDeliveryRow, insertRecipients } from '../../db/deliveries.js';
 import type { DeliveryKind } from '../../db/schema.js';
 import { addTicketEvent, type TicketRow } from '../../db/tickets.js';
 import { splitAddress } from '../../parsers/addresses.js';
@@ -45,8 +44,7 @@ export async function createDelivery(tx: Db, secret: string, mail: NewOutboundMa
   const references = [...mail.references.filter((r) => r !== mail.inReplyTo), ...(mail.inReplyTo ? [mail.inReplyTo] : [])].slice(-20);
   const replyTo = replyAddress(secret, mail.mailbox.address, mail.ticket.number);
   await Promise.all([
-    tx.insert(deliveries).values({
-      id,
+    insertDeliveryRow(tx, id, {
       ticketId: mail.ticket.id,
       kind: mail.kind,
       mailbox: mail.mailbox.address,
