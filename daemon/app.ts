@@ -35,6 +35,14 @@ import { createSmtpIntake, type SmtpIntake } from './smtp/smtp-intake.js';
 import { createSweeper, type Sweeper } from './sweeper.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
+/**
+ * A statement of the daemon's pool still unanswered after this long fails and its silent
+ * connection is closed (db/statement-deadline.ts): the worker gets its mail back for a retry
+ * instead of waiting for ever on a connection the network lost. Far above any statement the
+ * daemon runs; the server gives up at three quarters of it.
+ */
+const STATEMENT_DEADLINE_MS = 30_000;
+
 export interface AppDeps {
   logger?: Logger;
   /** BullMQ key prefix; tests use one per test. */
@@ -132,7 +140,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     secretValue = secret;
 
     try {
-      database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: deps.pgliteDir ?? pgliteDir(config.dataDir) });
+      database = await openDatabase({ url: config.databaseUrl ?? undefined, pgliteDir: deps.pgliteDir ?? pgliteDir(config.dataDir), statementDeadlineMs: STATEMENT_DEADLINE_MS });
       await migrateDatabase(database, config.databaseUrl ?? undefined);
     } catch (err) {
       throw new AppError('STORAGE_UNAVAILABLE', `cannot open the database: ${(err as Error).message}`, { cause: err });

@@ -7,6 +7,7 @@ import postgres, { type Sql } from 'postgres';
 import { boundConnectAttempts, type SocketTarget } from './connect-attempts.js';
 import { attachCopyConnections, createCopyConnections } from './copy-connections.js';
 import * as schema from './schema.js';
+import { createStatementDeadline, type StatementDeadline } from './statement-deadline.js';
 
 /** The drizzle handle every query module takes; the same type for both drivers. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -28,6 +29,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Connections kept for COPY alone (db/copy-connections.ts), besides the pool. @defaultValue 4 */
   copyConnections?: number;
+  /**
+   * PostgreSQL only: a statement of the pool unanswered after this long fails, and a connection
+   * that owes an answer and stays silent this long is closed (db/statement-deadline.ts); the
+   * server gives up on a statement before that. Omitted: statements may wait for ever.
+   */
+  statementDeadlineMs?: number;
 }
 
 /**
@@ -37,18 +44,18 @@ export interface OpenDatabaseOptions {
  */
 const COPY_DEADLINE_MS = 15_000;
 
-function connectionOptions(applicationName: string) {
+function connectionOptions(applicationName: string, deadline: StatementDeadline | null = null) {
   return {
     // Fail fast so SMTP can answer 451 while the sender is still connected.
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: () => {},
-    connection: { application_name: applicationName },
+    connection: { application_name: applicationName, ...(deadline ? { statement_timeout: deadline.serverTimeoutMs } : {}) },
     // No array-type fetch on connect: postgres.js 3.4 runs it as a promise nobody handles, so a
     // connection the server ends during it is an unhandled rejection, fatal to the daemon.
     // drizzle parses array columns from their text form itself.
     fetch_types: false,
-    ...postgresSocket(),
+    ...postgresSocket(deadline),
   };
 }
 
@@ -56,13 +63,14 @@ function connectionOptions(applicationName: string) {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.url) {
     const url = options.url;
-    const client = postgres(url, { ...connectionOptions('mailroom'), max: options.poolSize ?? 10 });
+    const deadline = options.statementDeadlineMs ? createStatementDeadline(options.statementDeadlineMs) : null;
+    const client = postgres(url, { ...connectionOptions('mailroom', deadline), max: options.poolSize ?? 10 });
     const copyConnections = createCopyConnections({
       open: () => postgres(url, { ...connectionOptions('mailroom-copy'), max: 1 }),
       size: options.copyConnections ?? 4,
       deadlineMs: COPY_DEADLINE_MS,
     });
-    const db = drizzlePostgres(preparingEveryStatement(client), { schema }) as unknown as Db;
+    const db = drizzlePostgres(preparingEveryStatement(deadline ? deadline.bound(client) : client), { schema }) as unknown as Db;
     attachCopyConnections(db, copyConnections);
     return {
       db,
@@ -71,6 +79,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         await client`select 1`;
       },
       close: async () => {
+        deadline?.stop();
         await copyConnections.close();
         await client.end({ timeout: 5 });
       },
@@ -95,11 +104,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 /**
  * The `socket` option of every PostgreSQL client: sockets without Nagle, and a bound on the
- * connections a server accepts and closes unanswered (connect-attempts.ts). One per client.
+ * connections a server accepts and closes unanswered (connect-attempts.ts), watched for silence
+ * when the client has a statement deadline. One per client.
  */
-export function postgresSocket(): object {
+export function postgresSocket(deadline: StatementDeadline | null = null): object {
+  const open = boundConnectAttempts(connectWithoutNagle);
   // documented in postgres.js's README ("socket: fn returning custom socket to use"), not in its typings
-  return { socket: boundConnectAttempts(connectWithoutNagle) };
+  return { socket: deadline ? deadline.watchSockets(open) : open };
 }
 
 /**
