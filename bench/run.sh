@@ -34,7 +34,7 @@ REPS=${REPS:-3}
 LOAD_MAX=${LOAD_MAX:-1.5}
 LOAD_WAIT_S=${LOAD_WAIT_S:-300}
 SECRET=bench-secret-0123456789abcdef0123456789abcdef
-# Worker concurrency of the full daemons (MAILROOM_WORKER_CONCURRENCY; the daemon's default is 4).
+# Worker concurrency of the full daemons (MAILROOM_WORKER_CONCURRENCY; the daemon's default, 16).
 CONC=${BENCH_CONCURRENCY:-16}
 
 # ports: receivers of ../shared/bench and the mailroom instances (HTTP = SMTP + 26000)

@@ -83,7 +83,7 @@ export const envSchema = z.preprocess(withoutBlanks, z.object({
   MAILROOM_TLS_KEY: optionalText,
   MAILROOM_TLS_CERT: optionalText,
   MAILROOM_HOSTNAME: z.string().min(1).default(os.hostname()),
-  MAILROOM_WORKER_CONCURRENCY: z.coerce.number().int().min(0).default(4),
+  MAILROOM_WORKER_CONCURRENCY: z.coerce.number().int().min(0).default(16),
   MAILROOM_MAX_ATTEMPTS: positiveInt.default(5),
   MAILROOM_OUTBOUND_MAX_AGE: duration('2d'),
   MAILROOM_OUTBOUND_RETRY_MIN: duration('1m'),

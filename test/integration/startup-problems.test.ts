@@ -77,7 +77,7 @@ describe('config check tries what start would hit', () => {
   it('counts an empty variable as unset', async () => {
     const run = await runMailroom(['config', 'check', '--json'], { ...env, MAILROOM_WORKER_CONCURRENCY: '', MAILROOM_SMTP_PORT: '0' });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ config: { worker: { concurrency: 4 } } });
+    expect(JSON.parse(run.stdout)).toMatchObject({ config: { worker: { concurrency: 16 } } });
   });
 });
 
