@@ -70,7 +70,7 @@ describe('an empty variable', () => {
 
   it('keeps the worker running and the SMTP port fixed', () => {
     const result = parseConfig({ MAILROOM_WORKER_CONCURRENCY: '', MAILROOM_SMTP_PORT: ' ', MAILROOM_HTTP_PORT: '' });
-    expect(result.ok && [result.config.worker.concurrency, result.config.smtp.port, result.config.http.port]).toEqual([4, 2525, 8025]);
+    expect(result.ok && [result.config.worker.concurrency, result.config.smtp.port, result.config.http.port]).toEqual([16, 2525, 8025]);
     const explicit = parseConfig({ MAILROOM_WORKER_CONCURRENCY: '0', MAILROOM_SMTP_PORT: '0' });
     expect(explicit.ok && [explicit.config.worker.concurrency, explicit.config.smtp.port]).toEqual([0, 0]);
   });
