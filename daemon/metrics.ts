@@ -47,3 +47,25 @@ export function ignoredReasonLabel(reason: string): string {
   if (reason.startsWith('duplicate')) return 'duplicate';
   return reason.slice(0, 40);
 }
+
+/** The counters a filing transaction adds to: what it queued, withheld, and read in a bounce. */
+export type FilingCounters = Pick<Metrics, 'autoReplies' | 'autoRepliesWithheld' | 'bounces'>;
+
+/**
+ * Counters for one filing transaction that reach the registry only when `commit` is called, after
+ * the transaction committed: a transaction rolled back and run again (a failed batch filed one by
+ * one, a retry) would otherwise count its mails twice.
+ */
+export function countedAtCommit(metrics: Metrics): { counters: FilingCounters; commit(): void } {
+  const pending: Array<() => void> = [];
+  const deferred = <K extends keyof FilingCounters>(name: K): FilingCounters[K] =>
+    ({
+      labels: (label: string) => ({ inc: () => void pending.push(() => metrics[name].labels(label).inc()) }),
+    }) as unknown as FilingCounters[K];
+  return {
+    counters: { autoReplies: deferred('autoReplies'), autoRepliesWithheld: deferred('autoRepliesWithheld'), bounces: deferred('bounces') },
+    commit: () => {
+      for (const add of pending.splice(0)) add();
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { replyRelation, ticketBefore } from '../tickets/ticket-state.js';
 import { openTicket, openTicketAlongside } from './open-ticket.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { FoundField } from '../../rules/verdict.js';
-import type { Metrics } from '../metrics.js';
+import type { FilingCounters } from '../metrics.js';
 import type { Classification } from './classify.js';
 import { findThread, type ThreadMethod } from './thread.js';
 import { fileAgentMail } from './agent-mail.js';
@@ -53,7 +53,7 @@ export interface FilingContext {
   senderAuth: SenderAuth | null;
   secret: string;
   now: Date;
-  metrics?: Metrics;
+  metrics?: FilingCounters;
   /** Where the bytes of attachments parsed without them come from (large messages). */
   attachmentContents?: AttachmentContentSource;
   /** The daemon's estimate of the `total` auto-reply windows (daemon/tickets/total-window.ts). */

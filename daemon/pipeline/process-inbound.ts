@@ -10,7 +10,7 @@ import { canonicalDomain } from '../../parsers/addresses.js';
 import { handleBounce } from './handle-bounce.js';
 import type { RuleSet } from '../../rules/schema.js';
 import type { Logger } from '../logger.js';
-import { ignoredReasonLabel, type Metrics } from '../metrics.js';
+import { countedAtCommit, ignoredReasonLabel, type Metrics } from '../metrics.js';
 import { classifyMessage } from './classify.js';
 import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
@@ -176,13 +176,16 @@ function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches, totalWin
         isBounce || !classification.mailbox || row.releasedAt
           ? null
           : suspensionReason(ruleSet.security, senderAuth, deps.fromTrustedRelay?.(row) ? upstreamSpamVerdict(message.headers) : null);
+      // A batch that fails runs this again for each of its rows: only the run that commits counts.
+      let counts = countedAtCommit(deps.metrics);
       const outcome = await filing.file(inboundId, filingLane(row, message, isBounce, large), async (tx) => {
+        counts = countedAtCommit(deps.metrics);
         if (suspended) {
           await finishInbound(tx, inboundId, { state: 'suspended', reason: suspended, senderAuth });
           return { state: 'suspended' as const, reason: suspended };
         }
         if (isBounce) {
-          const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit, metrics: deps.metrics }, row, report, classification.bounceTokens);
+          const bounce = await handleBounce(tx, { secret: deps.secret, softBounceLimit: deps.softBounceLimit, metrics: counts.counters }, row, report, classification.bounceTokens);
           await finishInbound(tx, inboundId, { state: 'processed', reason: bounce.reason, ticketId: bounce.ticketId });
           return { ...bounce, bounce: report };
         }
@@ -192,7 +195,7 @@ function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches, totalWin
           senderAuth,
           secret: deps.secret,
           now: new Date(),
-          metrics: deps.metrics,
+          metrics: counts.counters,
           totalWindows,
           attachmentContents: large ? (partIndexes, onPiece) => readAttachmentContents(raw, partIndexes, onPiece) : undefined,
         });
@@ -210,6 +213,7 @@ function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches, totalWin
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (!outcome) return;
+      counts.commit();
       deps.metrics.processingSeconds.observe((Date.now() - row.receivedAt.getTime()) / 1000);
       if (outcome.state === 'suspended') {
         deps.metrics.suspended.labels(outcome.reason.startsWith('spam:') ? 'spam' : outcome.reason).inc();

@@ -10,7 +10,7 @@ import { renderReply } from '../../rules/templates/render-reply.js';
 import type { TemplateValues } from '../../rules/templates/template.js';
 import type { Mailbox, RuleSet } from '../../rules/schema.js';
 import type { ReplyKind } from '../../rules/verdict.js';
-import type { Metrics } from '../metrics.js';
+import type { FilingCounters } from '../metrics.js';
 import { createDelivery } from './create-delivery.js';
 import type { TotalWindowEstimate } from './total-window.js';
 
@@ -36,7 +36,8 @@ export interface AutomaticMailContext {
   ruleSet: RuleSet;
   secret: string;
   now: Date;
-  metrics?: Metrics;
+  /** Counted when the transaction commits (countedAtCommit). */
+  metrics?: Pick<FilingCounters, 'autoReplies' | 'autoRepliesWithheld'>;
   /** The daemon's estimate of the `total` windows; without it they are counted for every mail. */
   totalWindows?: TotalWindowEstimate;
 }

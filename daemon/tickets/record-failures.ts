@@ -3,7 +3,7 @@ import { countSoftBounce, setParticipantDeliveryState, suppressContact } from '.
 import { recordDeliveryResults, type DeliveryRow, type RecipientResult } from '../../db/deliveries.js';
 import type { DeliveryState } from '../../db/schema.js';
 import { addTicketEvent, lockTicket } from '../../db/tickets.js';
-import type { Metrics } from '../metrics.js';
+import type { FilingCounters } from '../metrics.js';
 import { updateTags } from './ticket-status.js';
 
 /** The tag views and searches use to find tickets whose mail could not be delivered. */
@@ -49,7 +49,7 @@ export function describeFailure(failure: RecipientFailure): string {
 
 export interface FailureContext {
   softBounceLimit: number;
-  metrics?: Metrics;
+  metrics?: Pick<FilingCounters, 'bounces'>;
 }
 
 /**

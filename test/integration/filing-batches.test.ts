@@ -31,6 +31,14 @@ beforeAll(async () => {
       return new;
     end $$`);
   await t.db.execute(sql`create trigger test_hold_or_poison before insert on articles for each row execute function test_hold_or_poison()`);
+  // LATE-FAULT fails at the last step of filing, when its automatic mail is already queued.
+  await t.db.execute(sql`
+    create function test_late_poison() returns trigger language plpgsql as $$
+    begin
+      if new.state = 'processed' and position('LATE-FAULT'::bytea in new.raw) > 0 then raise exception 'poisoned at the end'; end if;
+      return new;
+    end $$`);
+  await t.db.execute(sql`create trigger test_late_poison before update on inbound_messages for each row execute function test_late_poison()`);
 });
 afterAll(async () => {
   await t?.close();
@@ -76,5 +84,26 @@ describe('filing mail in batches', () => {
     }
     const stored = await t.db.select({ state: inboundMessages.state }).from(inboundMessages).where(eq(inboundMessages.id, poisoned.id));
     expect(stored).toEqual([{ state: 'failed' }]);
+
+  }, 60_000);
+
+  it('counts the automatic mails of a transaction that was rolled back once, when they are filed again', async () => {
+    const autoRepliesCounted = async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${t.httpPort}/metrics`)).text();
+      return [...metrics.matchAll(/^mailroom_auto_replies_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    };
+    const deliveriesStored = async () => (await t.db.select({ id: deliveries.id }).from(deliveries)).length;
+    const countedBefore = await autoRepliesCounted();
+    const storedBefore = await deliveriesStored();
+    const holders = await Promise.all([10, 11, 12, 13].map((k) => mail(k, `SLOW holder ${k}`)));
+    const batch = await Promise.all([14, 15, 16, 17].map((k) => mail(k, k === 15 ? `LATE-FAULT ${k}` : `Batch ${k}`)));
+    const rows = await Promise.all([...holders, ...batch].map(queuedId).map((id) => waitForInbound(t, id, 30_000)));
+    expect(rows[5]!.state).toBe('failed');
+    expect(rows[5]!.lastError).toContain('poisoned at the end');
+    // Every other mail got its automatic mail, and the metric counts each once: not the ones its
+    // rolled-back batch queued, nor the one of the mail that failed.
+    const stored = (await deliveriesStored()) - storedBefore;
+    expect(stored).toBeGreaterThanOrEqual(7);
+    expect((await autoRepliesCounted()) - countedBefore, 'mailroom_auto_replies_total against the deliveries stored').toBe(stored);
   }, 60_000);
 });
