@@ -87,28 +87,37 @@ function isSslRequest(chunk: Uint8Array): boolean {
  */
 export function messageScanner(startsWithUntypedMessage: boolean, onMessage: (type: number) => void): (chunk: Uint8Array) => void {
   let untyped = startsWithUntypedMessage;
-  let header = Buffer.alloc(0);
+  // a header cut by the end of a chunk waits here for the rest
+  let carried: number[] = [];
   let skip = 0;
   return (chunk) => {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     let at = 0;
-    while (at < chunk.length) {
+    while (at < bytes.length) {
       if (skip > 0) {
-        const taken = Math.min(skip, chunk.length - at);
+        const taken = Math.min(skip, bytes.length - at);
         skip -= taken;
         at += taken;
         continue;
       }
       const headerSize = untyped ? 4 : 5;
-      const need = headerSize - header.length;
-      const piece = chunk.subarray(at, at + need);
-      header = header.length === 0 && piece.length === headerSize ? Buffer.from(piece) : Buffer.concat([header, piece]);
-      at += piece.length;
-      if (header.length < headerSize) return;
-      const length = header.readInt32BE(untyped ? 0 : 1);
-      if (!untyped) onMessage(header[0]!);
+      let type: number;
+      let length: number;
+      if (carried.length === 0 && bytes.length - at >= headerSize) {
+        type = bytes[at]!;
+        length = bytes.readInt32BE(untyped ? at : at + 1);
+        at += headerSize;
+      } else {
+        while (carried.length < headerSize && at < bytes.length) carried.push(bytes[at++]!);
+        if (carried.length < headerSize) return;
+        const header = Buffer.from(carried);
+        type = header[0]!;
+        length = header.readInt32BE(untyped ? 0 : 1);
+        carried = [];
+      }
+      if (!untyped) onMessage(type);
       skip = length - 4;
       untyped = false;
-      header = Buffer.alloc(0);
     }
   };
 }
