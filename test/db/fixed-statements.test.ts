@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertArticle } from '../../db/articles.js';
+import { openDatabase, type Database } from '../../db/client.js';
+import { fixedStatement, jsonParameter, runFixed, textArrayParameter } from '../../db/fixed-statements.js';
+import { claimInbound, finishInbound } from '../../db/inbound.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
+import { addTicketEvent, createTicket, saveTicketEvaluation, upsertContact } from '../../db/tickets.js';
+import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
+
+/*
+ * Fixed statements bypass drizzle's result mapping, so their rows must come back typed as
+ * drizzle's would on whichever driver runs: pinned here against drizzle's own reading of the same
+ * rows (PGlite in embedded mode, postgres.js in real mode).
+ */
+let database: Database;
+const scratch = `mailroom_t_${randomBytes(6).toString('hex')}`;
+
+beforeAll(async () => {
+  if (realMode) {
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${scratch} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
+    database = await openDatabase({ url: databaseUrl(scratch), poolSize: 2, copyConnections: 1 });
+  } else {
+    database = await openDatabase({ pgliteDir: 'memory://' });
+    await migrateDatabase(database);
+  }
+});
+afterAll(async () => {
+  await database?.close();
+  if (realMode) {
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists ${scratch} with (force)`).finally(() => admin.end());
+  }
+});
+
+const everyType = fixedStatement(
+  `select $1::bigint as "big", $2::int as "small", $3::timestamptz as "at", $4::text[] as "list", $5::jsonb as "document",
+     '\\x00ff41'::bytea as "bytes", true as "flag", null::timestamptz as "never", null::bigint as "none"`,
+);
+
+describe('fixed statements', () => {
+  it('gives every column type as the code reads it: bigint a number, timestamptz a Date, text[] an array, jsonb parsed, bytea a Buffer', async () => {
+    const at = new Date('2026-03-04T05:06:07.890Z');
+    const rows = await runFixed<Record<string, unknown>>(database.db, everyType, [
+      2 ** 40 + 1,
+      7,
+      at,
+      textArrayParameter(['a', 'b "quoted"', 'c,d', '']),
+      jsonParameter({ nested: [1, 'two', null], text: 'ü' }),
+    ]);
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row.big).toBe(2 ** 40 + 1);
+    expect(row.small).toBe(7);
+    expect(row.at).toBeInstanceOf(Date);
+    expect((row.at as Date).toISOString()).toBe(at.toISOString());
+    expect(row.list).toEqual(['a', 'b "quoted"', 'c,d', '']);
+    expect(row.document).toEqual({ nested: [1, 'two', null], text: 'ü' });
+    expect(Buffer.isBuffer(row.bytes)).toBe(true);
+    expect([...(row.bytes as Buffer)]).toEqual([0x00, 0xff, 0x41]);
+    expect(row.flag).toBe(true);
+    expect(row.never).toBeNull();
+    expect(row.none).toBeNull();
+  });
+
+  it('reads the same again, with the column conversions it learnt from the first result', async () => {
+    const rows = await runFixed<Record<string, unknown>>(database.db, everyType, [3, 1, new Date(0), textArrayParameter([]), jsonParameter([])]);
+    expect(rows[0]).toMatchObject({ big: 3, small: 1, at: new Date(0), list: [], document: [] });
+  });
+
+  it('runs inside a transaction, whose rollback takes its writes back', async () => {
+    const requesterId = await upsertContact(database.db, 'fixed-rollback@example.test', '');
+    await expect(
+      database.db.transaction(async (tx) => {
+        const ticket = await createTicket(tx, { subject: 'rolled back', mailbox: 'support', requesterId, category: null, linkedTicketId: null });
+        const [seen] = await runFixed<{ id: number }>(tx, fixedStatement('select id from tickets where id = $1'), [ticket.id]);
+        expect(seen?.id).toBe(ticket.id);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await database.db.select().from(tickets).where(eq(tickets.subject, 'rolled back'))).toEqual([]);
+  });
+
+  it('returns rows of the per-mail statements equal to what drizzle reads back from the table', async () => {
+    const requesterId = await upsertContact(database.db, 'fixed-rows@example.test', 'Ana');
+    const ticket = await createTicket(database.db, { subject: 'Fixed rows', mailbox: 'support', requesterId, category: 'billing', linkedTicketId: null });
+    const [ticketRead] = await database.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    expect(ticket).toEqual(ticketRead);
+    expect(ticket.tags).toEqual([]);
+    expect(ticket.createdAt).toBeInstanceOf(Date);
+
+    await saveTicketEvaluation(database.db, ticket.id, { fields: { order: 'A-1' }, missingFields: ['phone', 'a "b"'], slaDueAt: new Date('2030-01-01T00:00:00Z') });
+    const [evaluated] = await database.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    expect(evaluated).toMatchObject({ category: 'billing', fields: { order: 'A-1' }, missingFields: ['phone', 'a "b"'], slaDueAt: new Date('2030-01-01T00:00:00Z') });
+
+    const article = await insertArticle(database.db, {
+      ticketId: ticket.id,
+      direction: 'inbound',
+      messageId: 'fixed-rows@example.test',
+      inReplyTo: ['a@example.test'],
+      references: ['a@example.test', 'b "c"@example.test'],
+      fromAddress: 'fixed-rows@example.test',
+      toAddresses: [{ address: 'support@example.test', name: 'Support' }],
+      subject: 'Fixed rows',
+      textBody: 'body',
+      visibleText: 'body',
+      bodyHash: 'hash',
+    });
+    const [articleRead] = await database.db.select().from(articles).where(eq(articles.id, article.id));
+    expect(article).toEqual(articleRead);
+    expect(article).toMatchObject({ fromName: '', ccAddresses: [], replyTo: [], senderAuth: null, sentAt: null, htmlBody: null });
+
+    const event = await addTicketEvent(database.db, ticket.id, 'fixed.rows', { article: article.id }, article.id);
+    const [eventRead] = await database.db.select().from(ticketEvents).where(eq(ticketEvents.id, event.id));
+    expect(event).toEqual({ id: eventRead!.id, createdAt: eventRead!.createdAt });
+    expect(eventRead).toMatchObject({ type: 'fixed.rows', data: { article: article.id }, articleId: article.id });
+
+    const [inbound] = await database.db
+      .insert(inboundMessages)
+      .values({ mailFrom: 'a@example.test', rcptTo: ['support@example.test'], clientAddress: '127.0.0.1', sizeBytes: 3, sha256: 'x', raw: Buffer.from('abc'), conversationKey: 'k' })
+      .returning({ id: inboundMessages.id });
+    const claimed = await claimInbound(database.db, inbound!.id);
+    const [inboundRead] = await database.db.select().from(inboundMessages).where(eq(inboundMessages.id, inbound!.id));
+    expect(claimed).toEqual(inboundRead);
+    expect(claimed).toMatchObject({ state: 'processing', attempts: 1, rcptTo: ['support@example.test'], raw: Buffer.from('abc') });
+    await finishInbound(database.db, inbound!.id, { state: 'processed', ticketId: ticket.id, articleId: article.id });
+    expect(await claimInbound(database.db, inbound!.id)).toBeNull();
+    const [finished] = await database.db.select().from(inboundMessages).where(eq(inboundMessages.id, inbound!.id));
+    expect(finished).toMatchObject({ state: 'processed', ticketId: ticket.id, articleId: article.id, stateReason: null, senderAuth: null });
+    expect(finished!.processedAt).toBeInstanceOf(Date);
+  });
+});
