@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
+import { fixedStatement, jsonParameter, runFixed, selectListOf, textArrayParameter } from './fixed-statements.js';
 import { takeLaneLock } from './lane-locks.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
@@ -43,19 +44,18 @@ export async function upsertContact(db: Db, address: string, name: string): Prom
   return (await upsertContactNoting(db, address, name)).id;
 }
 
+// A known name is kept, filled in when first learnt. A row the statement inserted has no deleting
+// or locking transaction yet (xmax 0); an updated one does.
+const upsertContactStatement = fixedStatement(
+  `insert into contacts (address, canonical_address, name) values ($1, $2, $3)
+   on conflict (address) do update set name = case when contacts.name = '' then excluded.name else contacts.name end
+   returning id, (xmax = 0) as created`,
+);
+
 /** upsertContact, also saying whether the contact is new: a new one has no earlier tickets to ask about. */
 export async function upsertContactNoting(db: Db, address: string, name: string): Promise<{ id: number; created: boolean }> {
   const normalized = address.trim().toLowerCase();
-  const [row] = await db
-    .insert(contacts)
-    .values({ address: normalized, canonicalAddress: canonicalAddress(normalized), name })
-    .onConflictDoUpdate({
-      target: contacts.address,
-      // Keep a known name; fill it in when we first learn it.
-      set: { name: sql`case when ${contacts.name} = '' then excluded.name else ${contacts.name} end` },
-    })
-    // A row the statement inserted has no deleting or locking transaction yet; an updated one does.
-    .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+  const [row] = await runFixed<{ id: number; created: boolean }>(db, upsertContactStatement, [normalized, canonicalAddress(normalized), name]);
   return { id: row!.id, created: row!.created === true };
 }
 
@@ -84,11 +84,16 @@ export async function fieldsOfRequesterTickets(db: Db, requesterId: number, exce
     .limit(limit);
 }
 
+const createTicketStatement = fixedStatement(
+  `insert into tickets (subject, status, mailbox, requester_id, category, linked_ticket_id) values ($1, 'new', $2, $3, $4, $5)
+   returning ${selectListOf(tickets)}`,
+);
+
 export async function createTicket(
   db: Db,
   values: { subject: string; mailbox: string; requesterId: number; category: string | null; linkedTicketId: number | null },
 ): Promise<TicketRow> {
-  const [row] = await db.insert(tickets).values({ ...values, status: 'new' }).returning();
+  const [row] = await runFixed<TicketRow>(db, createTicketStatement, [values.subject, values.mailbox, values.requesterId, values.category, values.linkedTicketId]);
   return row!;
 }
 
@@ -132,21 +137,40 @@ export async function setDetailRequests(db: Db, ticketId: number, detailRequests
   await db.update(tickets).set({ detailRequests }).where(eq(tickets.id, ticketId));
 }
 
+// Category and SLA are written only when given (flags $4 and $6), as they are when the ticket opens.
+const saveTicketEvaluationStatement = fixedStatement(
+  `update tickets set fields = $2::jsonb, missing_fields = $3::text[],
+     category = case when $4::boolean then $5 else category end,
+     sla_due_at = case when $6::boolean then $7::timestamptz else sla_due_at end,
+     updated_at = $8::timestamptz
+   where id = $1`,
+);
+
 /** What rule evaluation decided about a ticket: its fields and what is missing; category and SLA when it opened. */
 export async function saveTicketEvaluation(
   db: Db,
   ticketId: number,
   values: { fields: Record<string, unknown>; missingFields: string[]; category?: string | null; slaDueAt?: Date | null },
 ): Promise<void> {
-  await db
-    .update(tickets)
-    .set({ ...values, updatedAt: new Date() })
-    .where(eq(tickets.id, ticketId));
+  await runFixed(db, saveTicketEvaluationStatement, [
+    ticketId,
+    jsonParameter(values.fields),
+    textArrayParameter(values.missingFields),
+    values.category !== undefined,
+    values.category ?? null,
+    values.slaDueAt !== undefined,
+    values.slaDueAt ?? null,
+    new Date(),
+  ]);
 }
 
 export async function touchTicket(db: Db, ticketId: number): Promise<void> {
   await db.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, ticketId));
 }
+
+const addTicketEventStatement = fixedStatement(
+  `insert into ticket_events (ticket_id, type, data, article_id) values ($1, $2, $3::jsonb, $4) returning id, created_at as "createdAt"`,
+);
 
 /** Records an event on a ticket; its id and time (a note is shown by them). */
 export async function addTicketEvent(
@@ -156,7 +180,7 @@ export async function addTicketEvent(
   data: Record<string, unknown>,
   articleId: number | null = null,
 ): Promise<{ id: number; createdAt: Date }> {
-  const [row] = await db.insert(ticketEvents).values({ ticketId, type, data, articleId }).returning({ id: ticketEvents.id, createdAt: ticketEvents.createdAt });
+  const [row] = await runFixed<{ id: number; createdAt: Date }>(db, addTicketEventStatement, [ticketId, type, jsonParameter(data), articleId]);
   return row!;
 }
 

@@ -8,7 +8,7 @@ import { fixedStatement, jsonParameter, runFixed, textArrayParameter } from '../
 import { claimInbound, finishInbound } from '../../db/inbound.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
-import { addTicketEvent, createTicket, saveTicketEvaluation, upsertContact } from '../../db/tickets.js';
+import { addTicketEvent, createTicket, findContact, saveTicketEvaluation, upsertContact, upsertContactNoting } from '../../db/tickets.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
 
 /*
@@ -83,6 +83,14 @@ describe('fixed statements', () => {
       }),
     ).rejects.toThrow('roll back');
     expect(await database.db.select().from(tickets).where(eq(tickets.subject, 'rolled back'))).toEqual([]);
+  });
+
+  it('says whether a contact is new, and fills in a name only when none is known', async () => {
+    expect(await upsertContactNoting(database.db, ' Fixed-Contact@Example.test', '')).toEqual({ id: expect.any(Number), created: true });
+    const again = await upsertContactNoting(database.db, 'fixed-contact@example.test', 'Ana');
+    expect(again.created).toBe(false);
+    await upsertContactNoting(database.db, 'fixed-contact@example.test', 'Someone else');
+    expect(await findContact(database.db, 'fixed-contact@example.test')).toEqual({ id: again.id, name: 'Ana', suppressed: false });
   });
 
   it('returns rows of the per-mail statements equal to what drizzle reads back from the table', async () => {
