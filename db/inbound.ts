@@ -2,6 +2,7 @@ import type { SenderAuth } from '../rules/sender-policy.js';
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { copyOutBytea, copyRows, copyRunnerOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
+import { fixedStatement, jsonParameter, runFixed, selectListOf } from './fixed-statements.js';
 import { inboundChunks, inboundMessages, tickets, type InboundState } from './schema.js';
 
 /** What the SMTP session knew about a message when it arrived. */
@@ -167,16 +168,18 @@ export async function loadInboundRaw(db: Db, row: Pick<InboundRow, 'id' | 'raw' 
   return out;
 }
 
+const claimInboundStatement = fixedStatement(
+  `update inbound_messages set state = 'processing', attempts = attempts + 1, updated_at = $2::timestamptz
+   where id = $1 and state in ('received', 'processing')
+   returning ${selectListOf(inboundMessages)}`,
+);
+
 /**
  * Marks a row as being worked on and counts the attempt. Returns null when the row is already
  * finished (processed, ignored, failed) or not there: the caller then has nothing to do.
  */
 export async function claimInbound(db: Db, inboundId: number): Promise<InboundRow | null> {
-  const [row] = await db
-    .update(inboundMessages)
-    .set({ state: 'processing', attempts: sql`${inboundMessages.attempts} + 1`, updatedAt: new Date() })
-    .where(and(eq(inboundMessages.id, inboundId), inArray(inboundMessages.state, ['received', 'processing'])))
-    .returning();
+  const [row] = await runFixed<InboundRow>(db, claimInboundStatement, [inboundId, new Date()]);
   return row ?? null;
 }
 
@@ -189,23 +192,36 @@ export interface InboundOutcome {
   senderAuth?: SenderAuth | null;
 }
 
+// The sender checks' result is written only when given (flag $7): a row handed back keeps it.
+const finishInboundStatement = fixedStatement(
+  `update inbound_messages set state = $2, state_reason = $3, last_error = $4, ticket_id = $5, article_id = $6,
+     sender_auth = case when $7::boolean then $8::jsonb else sender_auth end,
+     updated_at = $9::timestamptz, processed_at = $10::timestamptz
+   where id = $1`,
+);
+
 /** Records how processing ended; `received` hands the row back for a retry. */
 export async function finishInbound(db: Db, inboundId: number, outcome: InboundOutcome): Promise<void> {
-  const done = outcome.state !== 'received';
-  await db
-    .update(inboundMessages)
-    .set({
-      state: outcome.state,
-      stateReason: outcome.reason ?? null,
-      lastError: outcome.error ?? null,
-      ticketId: outcome.ticketId ?? null,
-      articleId: outcome.articleId ?? null,
-      ...(outcome.senderAuth !== undefined ? { senderAuth: outcome.senderAuth } : {}),
-      updatedAt: new Date(),
-      processedAt: done ? new Date() : null,
-    })
-    .where(eq(inboundMessages.id, inboundId));
+  const now = new Date();
+  await runFixed(db, finishInboundStatement, [
+    inboundId,
+    outcome.state,
+    outcome.reason ?? null,
+    outcome.error ?? null,
+    outcome.ticketId ?? null,
+    outcome.articleId ?? null,
+    outcome.senderAuth !== undefined,
+    jsonParameter(outcome.senderAuth),
+    now,
+    outcome.state !== 'received' ? now : null,
+  ]);
 }
+
+const earliestUnfinishedBeforeStatement = fixedStatement(
+  `select id, state from inbound_messages
+   where conversation_key = $1 and id < $2 and state in ('received', 'processing')
+   order by id limit 1`,
+);
 
 /**
  * The earliest unfinished spool row of `row`'s conversation that arrived before it, or null. The
@@ -213,12 +229,7 @@ export async function finishInbound(db: Db, inboundId: number, outcome: InboundO
  */
 export async function earliestUnfinishedBefore(db: Db, row: Pick<InboundRow, 'id' | 'conversationKey'>): Promise<{ id: number; state: InboundState } | null> {
   if (row.conversationKey === null) return null;
-  const [earlier] = await db
-    .select({ id: inboundMessages.id, state: inboundMessages.state })
-    .from(inboundMessages)
-    .where(and(eq(inboundMessages.conversationKey, row.conversationKey), lt(inboundMessages.id, row.id), sql`${inboundMessages.state} in ('received', 'processing')`))
-    .orderBy(asc(inboundMessages.id))
-    .limit(1);
+  const [earlier] = await runFixed<{ id: number; state: InboundState }>(db, earliestUnfinishedBeforeStatement, [row.conversationKey, row.id]);
   return earlier ?? null;
 }
 
