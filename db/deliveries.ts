@@ -3,6 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { askAutomaticMail } from './automatic-mail-counts.js';
 import type { Db } from './client.js';
+import { fixedStatement, runFixed, textArrayParameter } from './fixed-statements.js';
 import { takeLaneLock } from './lane-locks.js';
 import { resultRows } from './result-rows.js';
 import { deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
@@ -33,20 +34,57 @@ export async function insertDelivery(db: Db, id: number, values: NewDelivery, to
   await insertRecipients(db, id, to, cc);
 }
 
+// A value left out takes the column's default, as drizzle's insert gives it.
+const insertDeliveryRowStatement = fixedStatement(
+  `insert into deliveries (id, ticket_id, kind, mailbox, message_id, from_name, reply_to, subject, text_body, in_reply_to, "references",
+     last_error, next_attempt_at, created_at, updated_at, sent_at)
+   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11::text[], '{}'),
+     $12, $13::timestamptz, coalesce($14::timestamptz, now()), coalesce($15::timestamptz, now()), $16::timestamptz)`,
+);
+
 /** The delivery's own row, without its recipients (insertRecipients, once this row exists). */
 export async function insertDeliveryRow(db: Db, id: number, values: NewDelivery): Promise<void> {
-  await db.insert(deliveries).values({ ...values, id });
+  await runFixed(db, insertDeliveryRowStatement, [
+    id,
+    values.ticketId,
+    values.kind,
+    values.mailbox,
+    values.messageId,
+    values.fromName,
+    values.replyTo,
+    values.subject,
+    values.textBody,
+    values.inReplyTo ?? null,
+    values.references ? textArrayParameter(values.references) : null,
+    values.lastError ?? null,
+    values.nextAttemptAt ?? null,
+    values.createdAt ?? null,
+    values.updatedAt ?? null,
+    values.sentAt ?? null,
+  ]);
 }
+
+// One text for any number of recipients: the columns go as parallel arrays.
+const insertRecipientsStatement = fixedStatement(
+  `insert into delivery_recipients (delivery_id, address, canonical_address, canonical_domain, role)
+   select $1, address, canonical_address, canonical_domain, role
+   from unnest($2::text[], $3::text[], $4::text[], $5::text[]) as given(address, canonical_address, canonical_domain, role)
+   on conflict do nothing`,
+);
 
 /** The recipient rows of delivery `id`, whose row must exist already. */
 export async function insertRecipients(db: Db, id: number, to: string[], cc: string[] = []): Promise<void> {
-  await db
-    .insert(deliveryRecipients)
-    .values([
-      ...to.map((address) => ({ ...recipientAddress(id, address), role: 'to' as const })),
-      ...cc.map((address) => ({ ...recipientAddress(id, address), role: 'cc' as const })),
-    ])
-    .onConflictDoNothing();
+  const rows = [
+    ...to.map((address) => ({ ...recipientAddress(id, address), role: 'to' as const })),
+    ...cc.map((address) => ({ ...recipientAddress(id, address), role: 'cc' as const })),
+  ];
+  await runFixed(db, insertRecipientsStatement, [
+    id,
+    textArrayParameter(rows.map((row) => row.address)),
+    textArrayParameter(rows.map((row) => row.canonicalAddress)),
+    textArrayParameter(rows.map((row) => row.canonicalDomain)),
+    textArrayParameter(rows.map((row) => row.role)),
+  ]);
 }
 
 /** Whether delivery `deliveryId` of ticket `ticketId` was addressed to `address`. */
