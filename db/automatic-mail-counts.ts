@@ -1,7 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import type { Db } from './client.js';
-import { resultRows } from './result-rows.js';
+import { fixedStatement, runFixed, type FixedStatement } from './fixed-statements.js';
 import { AUTOMATIC_KINDS } from './schema.js';
 
 /** A rate-limit window: automatic mail created after `since`, counted no further than `cap`. */
@@ -43,43 +42,24 @@ export interface AutomaticMailAnswer {
  * made a known contact: one statement, where they were seven, each parsed, planned and executed
  * on its own. A window is counted only up to its max: whether it is full is all that is asked,
  * and an uncapped count of a busy hour reads every row of it for every mail. The statement's
- * text depends only on how many windows the rules have, so the driver prepares it once.
+ * text depends only on how many windows the rules have and which parts are asked, so it is
+ * written once for each such shape (askStatementFor) and the driver prepares it once.
  * The recipient's lock (takeRecipientLock) must be taken by an earlier statement: a statement
  * sees what was committed when it started.
  */
 export async function askAutomaticMail(db: Db, question: AutomaticMailQuestion): Promise<AutomaticMailAnswer> {
-  const kinds = sql.join(
-    AUTOMATIC_KINDS.map((kind) => sql`${kind}`),
-    sql`, `,
-  );
   const canonical = question.recipient ? canonicalAddress(question.recipient) : null;
-  const domain = canonical ? canonicalDomain(canonical) : null;
-  const capped = (window: CountWindow, from: SQL, where: SQL) =>
-    sql`(select count(*) from (select 1 from ${from} where ${where} and d.kind in (${kinds}) and d.created_at > ${window.since.toISOString()}::timestamptz limit ${window.cap}) capped)::int`;
-  const toRecipients = sql`delivery_recipients r join deliveries d on d.id = r.delivery_id`;
-  const columns: SQL[] = [];
-  const add = (name: string, windows: CountWindow[], from: SQL, where: SQL | null) =>
-    windows.forEach((window, i) => columns.push(where === null ? sql`0 as ${sql.identifier(`${name}_${i}`)}` : sql`${capped(window, from, where)} as ${sql.identifier(`${name}_${i}`)}`));
-  add('ticket', question.perTicket, sql`deliveries d`, question.ticketId === null ? null : sql`d.ticket_id = ${question.ticketId}`);
-  add('recipient', question.perRecipient, toRecipients, canonical === null ? null : sql`r.canonical_address = ${canonical}`);
-  add('domain', question.perDomain, toRecipients, domain === null ? null : sql`r.canonical_domain = ${domain}`);
-  add('total', question.total, sql`deliveries d`, sql`true`);
-  columns.push(
-    canonical === null
-      ? sql`null::text as suppression, false as suppressed`
-      : sql`s.suppression_reason as suppression, s.suppressed is not null as suppressed`,
-  );
-  if (question.drawDeliveryIds) columns.push(sql`nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`);
-  const suppression =
-    canonical === null
-      ? sql``
-      : sql` left join lateral (select c.suppression_reason, true as suppressed from contacts c where c.canonical_address = ${canonical} and c.suppressed_at is not null limit 1) s on true`;
-  const remember =
-    question.rememberRecipient && question.recipient && canonical
-      ? sql`with remembered as (insert into contacts (address, canonical_address) values (${question.recipient.toLowerCase()}, ${canonical}) on conflict do nothing) `
-      : sql``;
-  const [row] = resultRows<Record<string, number | string | boolean | null>>(
-    await db.execute(sql`${remember}select ${sql.join(columns, sql`, `)} from (select 1) one${suppression}`),
+  const facts: QuestionFacts = {
+    question,
+    canonical,
+    domain: canonical ? canonicalDomain(canonical) : null,
+    remember: question.rememberRecipient && question.recipient !== null && canonical !== null,
+  };
+  const statement = askStatementFor(facts);
+  const [row] = await runFixed<Record<string, number | string | boolean | null>>(
+    db,
+    statement,
+    statement.parameters.map((parameter) => parameter(facts)),
   );
   const counts = (name: string, windows: CountWindow[]) => windows.map((_, i) => Number(row?.[`${name}_${i}`] ?? 0));
   return {
@@ -91,4 +71,78 @@ export async function askAutomaticMail(db: Db, question: AutomaticMailQuestion):
     reason: typeof row?.suppression === 'string' ? row.suppression : null,
     ids: question.drawDeliveryIds && row ? { deliveryId: Number(row.delivery_id), articleId: Number(row.article_id) } : null,
   };
+}
+
+interface QuestionFacts {
+  question: AutomaticMailQuestion;
+  canonical: string | null;
+  domain: string | null;
+  remember: boolean;
+}
+
+type AskStatement = FixedStatement & { parameters: Array<(facts: QuestionFacts) => unknown> };
+
+/** The statement's text for each shape of question (how many windows, which parts asked), built on first use. */
+const askStatements = new Map<string, AskStatement>();
+
+const AUTOMATIC_KIND_LIST = AUTOMATIC_KINDS.map((kind) => `'${kind.replaceAll("'", "''")}'`).join(', ');
+
+function askStatementFor(facts: QuestionFacts): AskStatement {
+  const { question } = facts;
+  const shape = [
+    question.perTicket.length,
+    question.perRecipient.length,
+    question.perDomain.length,
+    question.total.length,
+    question.ticketId !== null,
+    facts.canonical !== null,
+    facts.remember,
+    question.drawDeliveryIds,
+  ].join(',');
+  let statement = askStatements.get(shape);
+  if (!statement) {
+    statement = buildAskStatement(facts);
+    askStatements.set(shape, statement);
+  }
+  return statement;
+}
+
+/** Writes the statement for the shape of `facts`, with the list of what goes in each of its parameters. */
+function buildAskStatement(facts: QuestionFacts): AskStatement {
+  const parameters: Array<(facts: QuestionFacts) => unknown> = [];
+  const parameter = (value: (facts: QuestionFacts) => unknown, cast: string) => {
+    parameters.push(value);
+    return `$${parameters.length}::${cast}`;
+  };
+  const toRecipients = 'delivery_recipients r join deliveries d on d.id = r.delivery_id';
+  const columns: string[] = [];
+  const add = (name: string, windows: (q: AutomaticMailQuestion) => CountWindow[], from: string, where: string | null) =>
+    windows(facts.question).forEach((_, i) => {
+      if (where === null) {
+        columns.push(`0 as ${name}_${i}`);
+        return;
+      }
+      const since = parameter((f) => windows(f.question)[i]!.since, 'timestamptz');
+      const cap = parameter((f) => windows(f.question)[i]!.cap, 'int');
+      columns.push(
+        `(select count(*) from (select 1 from ${from} where ${where} and d.kind in (${AUTOMATIC_KIND_LIST}) and d.created_at > ${since} limit ${cap}) capped)::int as ${name}_${i}`,
+      );
+    });
+  const ticket = facts.question.ticketId === null ? null : parameter((f) => f.question.ticketId, 'bigint');
+  const canonical = facts.canonical === null ? null : parameter((f) => f.canonical, 'text');
+  const domain = facts.domain === null ? null : parameter((f) => f.domain, 'text');
+  add('ticket', (q) => q.perTicket, 'deliveries d', ticket === null ? null : `d.ticket_id = ${ticket}`);
+  add('recipient', (q) => q.perRecipient, toRecipients, canonical === null ? null : `r.canonical_address = ${canonical}`);
+  add('domain', (q) => q.perDomain, toRecipients, domain === null ? null : `r.canonical_domain = ${domain}`);
+  add('total', (q) => q.total, 'deliveries d', 'true');
+  columns.push(canonical === null ? 'null::text as suppression, false as suppressed' : 's.suppression_reason as suppression, s.suppressed is not null as suppressed');
+  if (facts.question.drawDeliveryIds) columns.push(`nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`);
+  const suppression =
+    canonical === null
+      ? ''
+      : ` left join lateral (select c.suppression_reason, true as suppressed from contacts c where c.canonical_address = ${canonical} and c.suppressed_at is not null limit 1) s on true`;
+  const remember = facts.remember
+    ? `with remembered as (insert into contacts (address, canonical_address) values (${parameter((f) => f.question.recipient!.toLowerCase(), 'text')}, ${canonical}) on conflict do nothing) `
+    : '';
+  return { ...fixedStatement(`${remember}select ${columns.join(', ')} from (select 1) one${suppression}`), parameters };
 }

@@ -3,8 +3,10 @@ import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertArticle } from '../../db/articles.js';
+import { askAutomaticMail } from '../../db/automatic-mail-counts.js';
 import { openDatabase, type Database } from '../../db/client.js';
 import { fixedStatement, jsonParameter, runFixed, textArrayParameter } from '../../db/fixed-statements.js';
+import { insertDelivery } from '../../db/deliveries.js';
 import { claimInbound, finishInbound } from '../../db/inbound.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
@@ -140,5 +142,35 @@ describe('fixed statements', () => {
     const [finished] = await database.db.select().from(inboundMessages).where(eq(inboundMessages.id, inbound!.id));
     expect(finished).toMatchObject({ state: 'processed', ticketId: ticket.id, articleId: article.id, stateReason: null, senderAuth: null });
     expect(finished!.processedAt).toBeInstanceOf(Date);
+  });
+
+  it('counts automatic mail per window shape, written once for each shape of question', async () => {
+    const requesterId = await upsertContact(database.db, 'counted@fixed.example.test', '');
+    const ticket = await createTicket(database.db, { subject: 'Counted', mailbox: 'support', requesterId, category: null, linkedTicketId: null });
+    const delivery = { ticketId: ticket.id, kind: 'acknowledgement' as const, mailbox: 'desk@example.test', fromName: 'Desk', replyTo: 'desk@example.test', subject: 's', textBody: 't' };
+    await insertDelivery(database.db, 900_001, { ...delivery, messageId: 'counted-1@example.test' }, ['Counted+x@fixed.example.test']);
+    await insertDelivery(database.db, 900_002, { ...delivery, messageId: 'counted-2@example.test' }, ['other@fixed.example.test']);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const ask = (recipient: string | null, ticketId: number | null) =>
+      askAutomaticMail(database.db, {
+        ticketId,
+        recipient,
+        rememberRecipient: true,
+        perTicket: [{ since: hourAgo, cap: 5 }, { since: new Date(Date.now() + 60_000), cap: 5 }],
+        perRecipient: [{ since: hourAgo, cap: 5 }],
+        perDomain: [{ since: hourAgo, cap: 1 }],
+        total: [{ since: hourAgo, cap: 1_000 }],
+        drawDeliveryIds: true,
+      });
+    const first = await ask('counted@fixed.example.test', ticket.id);
+    expect(first).toMatchObject({ perTicket: [2, 0], perRecipient: [1], perDomain: [1], suppressed: false, reason: null });
+    expect(first.total[0]).toBeGreaterThanOrEqual(2);
+    expect(first.ids).toEqual({ deliveryId: expect.any(Number), articleId: expect.any(Number) });
+    // The same shape again (its statement reused, its parameters new), then another shape.
+    const again = await ask('nobody@elsewhere.example.test', ticket.id);
+    expect(again).toMatchObject({ perTicket: [2, 0], perRecipient: [0], perDomain: [0] });
+    expect(again.ids!.deliveryId).toBeGreaterThan(first.ids!.deliveryId);
+    expect(await findContact(database.db, 'nobody@elsewhere.example.test')).toMatchObject({ name: '', suppressed: false });
+    expect(await ask(null, null)).toMatchObject({ perTicket: [0, 0], perRecipient: [0], perDomain: [0], suppressed: false, reason: null });
   });
 });
