@@ -96,6 +96,7 @@ function askStatementFor(facts: QuestionFacts): AskStatement {
     question.total.length,
     question.ticketId !== null,
     facts.canonical !== null,
+    facts.domain !== null,
     facts.remember,
     question.drawDeliveryIds,
   ].join(',');
@@ -116,33 +117,39 @@ function buildAskStatement(facts: QuestionFacts): AskStatement {
   };
   const toRecipients = 'delivery_recipients r join deliveries d on d.id = r.delivery_id';
   const columns: string[] = [];
-  const add = (name: string, windows: (q: AutomaticMailQuestion) => CountWindow[], from: string, where: string | null) =>
+  const add = (name: string, windows: (q: AutomaticMailQuestion) => CountWindow[], from: string, where: (() => string) | null) =>
     windows(facts.question).forEach((_, i) => {
       if (where === null) {
         columns.push(`0 as ${name}_${i}`);
         return;
       }
+      const condition = where();
       const since = parameter((f) => windows(f.question)[i]!.since, 'timestamptz');
       const cap = parameter((f) => windows(f.question)[i]!.cap, 'int');
       columns.push(
-        `(select count(*) from (select 1 from ${from} where ${where} and d.kind in (${AUTOMATIC_KIND_LIST}) and d.created_at > ${since} limit ${cap}) capped)::int as ${name}_${i}`,
+        `(select count(*) from (select 1 from ${from} where ${condition} and d.kind in (${AUTOMATIC_KIND_LIST}) and d.created_at > ${since} limit ${cap}) capped)::int as ${name}_${i}`,
       );
     });
-  const ticket = facts.question.ticketId === null ? null : parameter((f) => f.question.ticketId, 'bigint');
-  const canonical = facts.canonical === null ? null : parameter((f) => f.canonical, 'text');
-  const domain = facts.domain === null ? null : parameter((f) => f.domain, 'text');
-  add('ticket', (q) => q.perTicket, 'deliveries d', ticket === null ? null : `d.ticket_id = ${ticket}`);
-  add('recipient', (q) => q.perRecipient, toRecipients, canonical === null ? null : `r.canonical_address = ${canonical}`);
-  add('domain', (q) => q.perDomain, toRecipients, domain === null ? null : `r.canonical_domain = ${domain}`);
-  add('total', (q) => q.total, 'deliveries d', 'true');
-  columns.push(canonical === null ? 'null::text as suppression, false as suppressed' : 's.suppression_reason as suppression, s.suppressed is not null as suppressed');
+  // Each registered where the text first uses it: a parameter the text never uses has no type.
+  const once = (register: () => string) => {
+    let placeholder: string | null = null;
+    return () => (placeholder ??= register());
+  };
+  const ticket = once(() => parameter((f) => f.question.ticketId, 'bigint'));
+  const canonical = once(() => parameter((f) => f.canonical, 'text'));
+  const domain = once(() => parameter((f) => f.domain, 'text'));
+  add('ticket', (q) => q.perTicket, 'deliveries d', facts.question.ticketId === null ? null : () => `d.ticket_id = ${ticket()}`);
+  add('recipient', (q) => q.perRecipient, toRecipients, facts.canonical === null ? null : () => `r.canonical_address = ${canonical()}`);
+  add('domain', (q) => q.perDomain, toRecipients, facts.domain === null ? null : () => `r.canonical_domain = ${domain()}`);
+  add('total', (q) => q.total, 'deliveries d', () => 'true');
+  columns.push(facts.canonical === null ? 'null::text as suppression, false as suppressed' : 's.suppression_reason as suppression, s.suppressed is not null as suppressed');
   if (facts.question.drawDeliveryIds) columns.push(`nextval('deliveries_id_seq')::bigint as delivery_id, nextval('articles_id_seq')::bigint as article_id`);
   const suppression =
-    canonical === null
+    facts.canonical === null
       ? ''
-      : ` left join lateral (select c.suppression_reason, true as suppressed from contacts c where c.canonical_address = ${canonical} and c.suppressed_at is not null limit 1) s on true`;
+      : ` left join lateral (select c.suppression_reason, true as suppressed from contacts c where c.canonical_address = ${canonical()} and c.suppressed_at is not null limit 1) s on true`;
   const remember = facts.remember
-    ? `with remembered as (insert into contacts (address, canonical_address) values (${parameter((f) => f.question.recipient!.toLowerCase(), 'text')}, ${canonical}) on conflict do nothing) `
+    ? `with remembered as (insert into contacts (address, canonical_address) values (${parameter((f) => f.question.recipient!.toLowerCase(), 'text')}, ${canonical()}) on conflict do nothing) `
     : '';
   return { ...fixedStatement(`${remember}select ${columns.join(', ')} from (select 1) one${suppression}`), parameters };
 }

@@ -3,7 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { canonicalAddress, canonicalDomain } from '../parsers/addresses.js';
 import { askAutomaticMail } from './automatic-mail-counts.js';
 import type { Db } from './client.js';
-import { fixedStatement, runFixed, textArrayParameter } from './fixed-statements.js';
+import { fixedStatement, runFixed, arrayParameter } from './fixed-statements.js';
 import { takeLaneLock } from './lane-locks.js';
 import { resultRows } from './result-rows.js';
 import { deliveries, deliveryRecipients, type DeliveryState, type RecipientState } from './schema.js';
@@ -55,7 +55,7 @@ export async function insertDeliveryRow(db: Db, id: number, values: NewDelivery)
     values.subject,
     values.textBody,
     values.inReplyTo ?? null,
-    values.references ? textArrayParameter(values.references) : null,
+    values.references ? arrayParameter(values.references) : null,
     values.lastError ?? null,
     values.nextAttemptAt ?? null,
     values.createdAt ?? null,
@@ -80,10 +80,10 @@ export async function insertRecipients(db: Db, id: number, to: string[], cc: str
   ];
   await runFixed(db, insertRecipientsStatement, [
     id,
-    textArrayParameter(rows.map((row) => row.address)),
-    textArrayParameter(rows.map((row) => row.canonicalAddress)),
-    textArrayParameter(rows.map((row) => row.canonicalDomain)),
-    textArrayParameter(rows.map((row) => row.role)),
+    arrayParameter(rows.map((row) => row.address)),
+    arrayParameter(rows.map((row) => row.canonicalAddress)),
+    arrayParameter(rows.map((row) => row.canonicalDomain)),
+    arrayParameter(rows.map((row) => row.role)),
   ]);
 }
 

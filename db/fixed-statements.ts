@@ -35,9 +35,9 @@ export function jsonParameter(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
-/** A text[] parameter (cast it with ::text[]): array literal text, which both drivers pass as it is. */
-export function textArrayParameter(values: readonly string[]): string {
-  return makePgArray(values as string[]);
+/** An array parameter (cast it with ::text[], ::bigint[]): array literal text, which both drivers pass as it is. */
+export function arrayParameter(values: ReadonlyArray<string | number>): string {
+  return makePgArray(values as Array<string | number>);
 }
 
 /**
@@ -89,7 +89,7 @@ const pgliteConversions: Record<number, (value: unknown) => unknown> = {
 /**
  * Runs `statement` on `db`, the pool or a transaction (drizzle's transaction handle, or a lane of
  * one), with `parameters` in $1, $2, … order. Dates are sent as ISO text on both drivers; json and
- * array parameters go through jsonParameter and textArrayParameter.
+ * array parameters go through jsonParameter and arrayParameter.
  */
 export async function runFixed<Row>(db: Db, statement: FixedStatement, parameters: readonly unknown[]): Promise<Row[]> {
   const client = (db as unknown as { session: { client: unknown } }).session.client;

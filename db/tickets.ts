@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
-import { fixedStatement, jsonParameter, runFixed, selectListOf, textArrayParameter } from './fixed-statements.js';
+import { fixedStatement, jsonParameter, runFixed, selectListOf, arrayParameter } from './fixed-statements.js';
 import { takeLaneLock } from './lane-locks.js';
 import { articles, contacts, ticketEvents, ticketParticipants, tickets, type TicketStatus } from './schema.js';
 
@@ -155,7 +155,7 @@ export async function saveTicketEvaluation(
   await runFixed(db, saveTicketEvaluationStatement, [
     ticketId,
     jsonParameter(values.fields),
-    textArrayParameter(values.missingFields),
+    arrayParameter(values.missingFields),
     values.category !== undefined,
     values.category ?? null,
     values.slaDueAt !== undefined,

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertArticle } from '../../db/articles.js';
 import { askAutomaticMail } from '../../db/automatic-mail-counts.js';
 import { openDatabase, type Database } from '../../db/client.js';
-import { fixedStatement, jsonParameter, runFixed, textArrayParameter } from '../../db/fixed-statements.js';
-import { insertDelivery } from '../../db/deliveries.js';
+import { fixedStatement, jsonParameter, runFixed, arrayParameter } from '../../db/fixed-statements.js';
+import { insertDelivery, lockRecipient } from '../../db/deliveries.js';
 import { claimInbound, finishInbound } from '../../db/inbound.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
@@ -51,7 +51,7 @@ describe('fixed statements', () => {
       2 ** 40 + 1,
       7,
       at,
-      textArrayParameter(['a', 'b "quoted"', 'c,d', '']),
+      arrayParameter(['a', 'b "quoted"', 'c,d', '']),
       jsonParameter({ nested: [1, 'two', null], text: 'ü' }),
     ]);
     expect(rows).toHaveLength(1);
@@ -70,7 +70,7 @@ describe('fixed statements', () => {
   });
 
   it('reads the same again, with the column conversions it learnt from the first result', async () => {
-    const rows = await runFixed<Record<string, unknown>>(database.db, everyType, [3, 1, new Date(0), textArrayParameter([]), jsonParameter([])]);
+    const rows = await runFixed<Record<string, unknown>>(database.db, everyType, [3, 1, new Date(0), arrayParameter([]), jsonParameter([])]);
     expect(rows[0]).toMatchObject({ big: 3, small: 1, at: new Date(0), list: [], document: [] });
   });
 
@@ -172,5 +172,8 @@ describe('fixed statements', () => {
     expect(again.ids!.deliveryId).toBeGreaterThan(first.ids!.deliveryId);
     expect(await findContact(database.db, 'nobody@elsewhere.example.test')).toMatchObject({ name: '', suppressed: false });
     expect(await ask(null, null)).toMatchObject({ perTicket: [0, 0], perRecipient: [0], perDomain: [0], suppressed: false, reason: null });
+    // No windows at all: a copied recipient made known and asked for its suppression.
+    expect(await database.db.transaction((tx) => lockRecipient(tx, 'Copied@Fixed.example.test'))).toEqual({ suppressed: false, reason: null });
+    expect(await findContact(database.db, 'copied@fixed.example.test')).toMatchObject({ suppressed: false });
   });
 });
