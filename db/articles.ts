@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { ParsedAttachment } from '../parsers/message.js';
 import { copyRows, copyRunnerOf } from './binary-copy.js';
 import type { Db } from './client.js';
@@ -54,6 +54,16 @@ export async function findArticleByInboundId(db: Db, inboundId: number): Promise
   return row ?? null;
 }
 
+interface EarlierCopy {
+  id: number;
+  ticketId: number;
+  inboundId: number | null;
+}
+const findCopiesOfRowStatement = fixedStatement('select id, ticket_id as "ticketId", inbound_id as "inboundId" from articles where inbound_id = $1');
+const findCopiesOfMessageStatement = fixedStatement(
+  'select id, ticket_id as "ticketId", inbound_id as "inboundId" from articles where inbound_id = $1 or (message_id = $2 and body_hash = $3)',
+);
+
 /**
  * Whether this spool row is stored already (a re-run after a crash) and whether the same message
  * (Message-ID and body) is: both in one statement, as each new mail asks both.
@@ -63,12 +73,10 @@ export async function findEarlierCopies(
   inboundId: number,
   message: { messageId: string; bodyHash: string } | null,
 ): Promise<{ stored: ArticleRef | null; duplicate: ArticleRef | null }> {
-  const sameMessage = message ? and(eq(articles.messageId, message.messageId), eq(articles.bodyHash, message.bodyHash)) : undefined;
-  const rows = await db
-    .select({ id: articles.id, ticketId: articles.ticketId, inboundId: articles.inboundId })
-    .from(articles)
-    .where(sameMessage ? or(eq(articles.inboundId, inboundId), sameMessage) : eq(articles.inboundId, inboundId));
-  const ref = (row: (typeof rows)[number] | undefined) => (row ? { id: row.id, ticketId: row.ticketId } : null);
+  const rows = await (message
+    ? runFixed<EarlierCopy>(db, findCopiesOfMessageStatement, [inboundId, message.messageId, message.bodyHash])
+    : runFixed<EarlierCopy>(db, findCopiesOfRowStatement, [inboundId]));
+  const ref = (row: EarlierCopy | undefined) => (row ? { id: row.id, ticketId: row.ticketId } : null);
   return { stored: ref(rows.find((row) => row.inboundId === inboundId)), duplicate: ref(rows.find((row) => row.inboundId !== inboundId)) };
 }
 

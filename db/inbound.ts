@@ -2,7 +2,7 @@ import type { SenderAuth } from '../rules/sender-policy.js';
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { copyOutBytea, copyRows, copyRunnerOf, type CopyField } from './binary-copy.js';
 import type { Db } from './client.js';
-import { fixedStatement, jsonParameter, runFixed, selectListOf } from './fixed-statements.js';
+import { arrayParameter, fixedStatement, jsonParameter, runFixed, selectListOf } from './fixed-statements.js';
 import { inboundChunks, inboundMessages, tickets, type InboundState } from './schema.js';
 
 /** What the SMTP session knew about a message when it arrived. */
@@ -238,17 +238,15 @@ export async function lockInboundForProcessing(db: Db, inboundId: number): Promi
   return (await lockInboundRowsForProcessing(db, [inboundId])).has(inboundId);
 }
 
+// One text for any number of rows, the ids as one array.
+const lockInboundRowsStatement = fixedStatement('select id, state from inbound_messages where id = any($1::bigint[]) order by id for update');
+
 /**
  * Locks these rows for the processing transaction, in id order (so two batches that share rows
  * wait for each other instead of deadlocking): the ids that still need work.
  */
 export async function lockInboundRowsForProcessing(db: Db, inboundIds: number[]): Promise<Set<number>> {
-  const rows = await db
-    .select({ id: inboundMessages.id, state: inboundMessages.state })
-    .from(inboundMessages)
-    .where(inArray(inboundMessages.id, inboundIds))
-    .orderBy(asc(inboundMessages.id))
-    .for('update');
+  const rows = await runFixed<{ id: number; state: InboundState }>(db, lockInboundRowsStatement, [arrayParameter(inboundIds)]);
   return new Set(rows.filter((row) => row.state === 'processing').map((row) => row.id));
 }
 

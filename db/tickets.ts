@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
 import { canonicalAddress } from '../parsers/addresses.js';
 import { suppressionOf } from './bounces.js';
 import type { Db } from './client.js';
@@ -97,6 +97,14 @@ export async function createTicket(
   return row!;
 }
 
+// One text for any number of participants: the columns go as parallel arrays.
+const addParticipantsStatement = fixedStatement(
+  `insert into ticket_participants (ticket_id, contact_id, role)
+   select $1, contact_id, role from unnest($2::bigint[], $3::text[]) as given(contact_id, role)
+   on conflict do nothing
+   returning contact_id as "contactId"`,
+);
+
 /** Adds participants that are not there yet; returns the contact ids actually added. */
 export async function addParticipants(
   db: Db,
@@ -104,11 +112,11 @@ export async function addParticipants(
   participants: Array<{ contactId: number; role: ParticipantRole }>,
 ): Promise<number[]> {
   if (participants.length === 0) return [];
-  const rows = await db
-    .insert(ticketParticipants)
-    .values(participants.map((p) => ({ ticketId, contactId: p.contactId, role: p.role })))
-    .onConflictDoNothing()
-    .returning({ contactId: ticketParticipants.contactId });
+  const rows = await runFixed<{ contactId: number }>(db, addParticipantsStatement, [
+    ticketId,
+    arrayParameter(participants.map((p) => p.contactId)),
+    arrayParameter(participants.map((p) => p.role)),
+  ]);
   return rows.map((row) => row.contactId);
 }
 

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertArticle } from '../../db/articles.js';
+import { findEarlierCopies, insertArticle } from '../../db/articles.js';
 import { askAutomaticMail } from '../../db/automatic-mail-counts.js';
 import { openDatabase, type Database } from '../../db/client.js';
 import { fixedStatement, jsonParameter, runFixed, arrayParameter } from '../../db/fixed-statements.js';
 import { insertDelivery, lockRecipient } from '../../db/deliveries.js';
-import { claimInbound, finishInbound } from '../../db/inbound.js';
+import { claimInbound, finishInbound, lockInboundRowsForProcessing } from '../../db/inbound.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
-import { addTicketEvent, createTicket, findContact, saveTicketEvaluation, upsertContact, upsertContactNoting } from '../../db/tickets.js';
+import { addParticipants, addTicketEvent, createTicket, findContact, saveTicketEvaluation, upsertContact, upsertContactNoting } from '../../db/tickets.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
 
 /*
@@ -175,5 +175,33 @@ describe('fixed statements', () => {
     // No windows at all: a copied recipient made known and asked for its suppression.
     expect(await database.db.transaction((tx) => lockRecipient(tx, 'Copied@Fixed.example.test'))).toEqual({ suppressed: false, reason: null });
     expect(await findContact(database.db, 'copied@fixed.example.test')).toMatchObject({ suppressed: false });
+  });
+
+  it('adds only new participants, finds earlier copies of a message and locks only rows still being worked on', async () => {
+    const requesterId = await upsertContact(database.db, 'lists@fixed.example.test', '');
+    const colleagueId = await upsertContact(database.db, 'colleague@fixed.example.test', '');
+    const ticket = await createTicket(database.db, { subject: 'Lists', mailbox: 'support', requesterId, category: null, linkedTicketId: null });
+    expect(await addParticipants(database.db, ticket.id, [{ contactId: requesterId, role: 'requester' }])).toEqual([requesterId]);
+    expect(await addParticipants(database.db, ticket.id, [{ contactId: requesterId, role: 'requester' }, { contactId: colleagueId, role: 'cc' }])).toEqual([colleagueId]);
+
+    const spool = async (state: 'processing' | 'processed') => {
+      const [row] = await database.db
+        .insert(inboundMessages)
+        .values({ mailFrom: 'a@example.test', rcptTo: ['support@example.test'], clientAddress: '127.0.0.1', sizeBytes: 1, sha256: 'x', raw: Buffer.from('a'), state })
+        .returning({ id: inboundMessages.id });
+      return row!.id;
+    };
+    const [working, done, other] = [await spool('processing'), await spool('processed'), await spool('processing')];
+    const article = { ticketId: ticket.id, direction: 'inbound' as const, fromAddress: 'lists@fixed.example.test', subject: 's', textBody: 't', visibleText: 't' };
+    const stored = await insertArticle(database.db, { ...article, inboundId: working, messageId: 'lists@fixed.example.test', bodyHash: 'same' });
+    expect(await findEarlierCopies(database.db, working, null)).toEqual({ stored: { id: stored.id, ticketId: ticket.id }, duplicate: null });
+    expect(await findEarlierCopies(database.db, other, { messageId: 'lists@fixed.example.test', bodyHash: 'same' })).toEqual({
+      stored: null,
+      duplicate: { id: stored.id, ticketId: ticket.id },
+    });
+    expect(await findEarlierCopies(database.db, other, { messageId: 'lists@fixed.example.test', bodyHash: 'other' })).toEqual({ stored: null, duplicate: null });
+
+    const locked = await database.db.transaction((tx) => lockInboundRowsForProcessing(tx, [other, done, working]));
+    expect([...locked].sort((a, b) => a - b)).toEqual([working, other].sort((a, b) => a - b));
   });
 });
