@@ -1,12 +1,12 @@
-import { getTableColumns, getTableName } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { makePgArray, parsePgArray, type PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
 
 /*
  * Statements of the per-mail path whose text never changes: written once, sent to the driver with
  * only their parameters. drizzle's query builder costs far more CPU per statement than the driver
- * and PostgreSQL together spend on a prepared one (issue 13's profile: 18.8 % of the daemon's busy
- * time, for ~20 statements per mail), and a fixed text is also what postgres.js prepares once per
+ * and PostgreSQL together spend on a prepared one (in a profile of the new-customer benchmark it was
+ * 18.8 % of the daemon's busy time, for ~20 statements per mail), and a fixed text is also what postgres.js prepares once per
  * connection. Cold paths stay on drizzle.
  *
  * Rows come back as plain objects keyed by the statement's column names (alias them to the
@@ -44,15 +44,10 @@ export function arrayParameter(values: ReadonlyArray<string | number>): string {
  * `"column" as "property", …` for every column of `table`, the statement's row then having the
  * shape of `typeof table.$inferSelect` (types as this module gives them).
  */
-export function selectListOf(table: PgTable, prefix = ''): string {
+export function selectListOf(table: PgTable): string {
   return Object.entries(getTableColumns(table))
-    .map(([property, column]) => `${prefix}"${column.name}" as "${property}"`)
+    .map(([property, column]) => `"${column.name}" as "${property}"`)
     .join(', ');
-}
-
-/** The table's quoted name, for statements written at module load. */
-export function tableNameOf(table: PgTable): string {
-  return `"${getTableName(table)}"`;
 }
 
 interface PostgresJsClient {
