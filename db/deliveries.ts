@@ -119,11 +119,13 @@ export async function lockRecipient(db: Db, address: string): Promise<{ suppress
   return { suppressed, reason };
 }
 
+const recipientLockStatement = fixedStatement('select pg_advisory_xact_lock(hashtext($1))');
+
 /** The lock of lockRecipient alone: whatever is asked after it sees every earlier holder's mail. */
 export async function takeRecipientLock(db: Db, address: string): Promise<void> {
   const key = `recipient:${canonicalAddress(address)}`;
   await takeLaneLock(db, key);
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+  await runFixed(db, recipientLockStatement, [key]);
 }
 
 
@@ -137,26 +139,25 @@ function fromJsonRow<T extends PgTable>(table: T, json: Record<string, unknown>)
   return row as T['$inferSelect'];
 }
 
+// All recipients: a retry's To and Cc name everyone the mail was for, not only who is left.
+const claimDeliveryStatement = fixedStatement(`
+  with claimed as (
+    update deliveries set attempts = attempts + 1, updated_at = $1::timestamptz
+    where id = $2
+      and (state = 'queued' or (state = 'deferred' and (next_attempt_at is null or next_attempt_at <= $1::timestamptz)))
+    returning *
+  )
+  select to_json(claimed) as delivery,
+    (select coalesce(json_agg(r order by r.address), '[]') from delivery_recipients r where r.delivery_id = claimed.id) as recipients
+  from claimed`);
+
 /**
  * A delivery due for an attempt (queued, or deferred and its time has come) with all its
  * recipients, counting the attempt; null when it is done or not due yet. One round trip: the
  * claim and the recipients come back together, as JSON, which both drivers read alike.
  */
 export async function claimDelivery(db: Db, deliveryId: number, now = new Date()): Promise<{ delivery: DeliveryRow; recipients: RecipientRow[] } | null> {
-  const at = now.toISOString();
-  // All recipients: a retry's To and Cc name everyone the mail was for, not only who is left.
-  const [row] = resultRows<{ delivery: Record<string, unknown>; recipients: Array<Record<string, unknown>> }>(
-    await db.execute(sql`
-      with claimed as (
-        update deliveries set attempts = attempts + 1, updated_at = ${at}::timestamptz
-        where id = ${deliveryId}
-          and (state = 'queued' or (state = 'deferred' and (next_attempt_at is null or next_attempt_at <= ${at}::timestamptz)))
-        returning *
-      )
-      select to_json(claimed) as delivery,
-        (select coalesce(json_agg(r order by r.address), '[]') from delivery_recipients r where r.delivery_id = claimed.id) as recipients
-      from claimed`),
-  );
+  const [row] = await runFixed<{ delivery: Record<string, unknown>; recipients: Array<Record<string, unknown>> }>(db, claimDeliveryStatement, [now, deliveryId]);
   if (!row) return null;
   return { delivery: fromJsonRow(deliveries, row.delivery), recipients: row.recipients.map((r) => fromJsonRow(deliveryRecipients, r)) };
 }
@@ -177,7 +178,61 @@ export interface RecipientResult {
  * own result: what a bounce said is never overwritten with the relay's earlier "accepted" (or a
  * deferral or expiry).
  */
-const takesResult = sql`(x.state is not null and (x.state not in ('sent', 'deferred', 'expired') or r.state in ('pending', 'deferred')))`;
+const TAKES_RESULT = `(x.state is not null and (x.state not in ('sent', 'deferred', 'expired') or r.state in ('pending', 'deferred')))`;
+
+// $1 the results as JSON, $2 now, $3 the delivery, $4 its next attempt (null: none), $5 its last error.
+const recordDeliveryResultsStatement = fixedStatement(`
+      with given as (
+        select * from json_to_recordset($1::json)
+          as g(address text, state text, smtp_code integer, enhanced_status text, diagnostic text, reason text, hard boolean, remote_mta text)
+      ),
+      recorded as (
+        update delivery_recipients r set
+          state = case when ${TAKES_RESULT} then x.state else r.state end,
+          smtp_code = case when ${TAKES_RESULT} then x.smtp_code else r.smtp_code end,
+          enhanced_status = case when ${TAKES_RESULT} then x.enhanced_status else r.enhanced_status end,
+          diagnostic = case when ${TAKES_RESULT} then x.diagnostic else r.diagnostic end,
+          reason = case when ${TAKES_RESULT} then x.reason else r.reason end,
+          hard = case when ${TAKES_RESULT} then x.hard else r.hard end,
+          remote_mta = case when ${TAKES_RESULT} then x.remote_mta else r.remote_mta end,
+          updated_at = case when ${TAKES_RESULT} then $2::timestamptz else r.updated_at end
+        from (
+          select d.address, g.state, g.smtp_code, g.enhanced_status, g.diagnostic, g.reason, g.hard, g.remote_mta
+          from delivery_recipients d left join given g on g.address = d.address
+          where d.delivery_id = $3
+        ) x
+        where r.delivery_id = $3 and r.address = x.address
+        returning r.state
+      ),
+      tally as (
+        select count(*) as total,
+          count(*) filter (where state in ('pending', 'deferred')) as open,
+          count(*) filter (where state = 'failed') as failed,
+          count(*) filter (where state = 'expired') as expired
+        from recorded
+      ),
+      settled as (
+        select open > 0 as open,
+          case
+            when open > 0 then case when $4::timestamptz is null then 'queued' else 'deferred' end
+            when failed + expired = 0 then 'sent'
+            when failed + expired < total then 'partial'
+            when failed > 0 then 'failed'
+            else 'expired'
+          end as state
+        from tally
+      ),
+      stored as (
+        update deliveries set
+          state = settled.state,
+          last_error = $5,
+          next_attempt_at = case when settled.open then $4::timestamptz end,
+          updated_at = $2::timestamptz,
+          sent_at = case when settled.state in ('sent', 'partial') then coalesce(sent_at, now()) end
+        from settled
+        where id = $3
+      )
+      select state from settled`);
 
 /**
  * Records recipients' results and settles the delivery from its recipients' states, in one
@@ -192,8 +247,8 @@ export async function recordDeliveryResults(
   results: RecipientResult[],
   settle: { lastError: string | null; nextAttemptAt?: Date | null },
 ): Promise<DeliveryState> {
-  const at = new Date().toISOString();
-  const next = settle.nextAttemptAt?.toISOString() ?? null;
+  const at = new Date();
+  const next = settle.nextAttemptAt ?? null;
   const given = JSON.stringify(
     results.map((r) => ({
       address: r.address.toLowerCase(),
@@ -206,60 +261,7 @@ export async function recordDeliveryResults(
       remote_mta: r.remoteMta ?? null,
     })),
   );
-  const [row] = resultRows<{ state: DeliveryState }>(
-    await db.execute(sql`
-      with given as (
-        select * from json_to_recordset(${given}::json)
-          as g(address text, state text, smtp_code integer, enhanced_status text, diagnostic text, reason text, hard boolean, remote_mta text)
-      ),
-      recorded as (
-        update delivery_recipients r set
-          state = case when ${takesResult} then x.state else r.state end,
-          smtp_code = case when ${takesResult} then x.smtp_code else r.smtp_code end,
-          enhanced_status = case when ${takesResult} then x.enhanced_status else r.enhanced_status end,
-          diagnostic = case when ${takesResult} then x.diagnostic else r.diagnostic end,
-          reason = case when ${takesResult} then x.reason else r.reason end,
-          hard = case when ${takesResult} then x.hard else r.hard end,
-          remote_mta = case when ${takesResult} then x.remote_mta else r.remote_mta end,
-          updated_at = case when ${takesResult} then ${at}::timestamptz else r.updated_at end
-        from (
-          select d.address, g.state, g.smtp_code, g.enhanced_status, g.diagnostic, g.reason, g.hard, g.remote_mta
-          from delivery_recipients d left join given g on g.address = d.address
-          where d.delivery_id = ${deliveryId}
-        ) x
-        where r.delivery_id = ${deliveryId} and r.address = x.address
-        returning r.state
-      ),
-      tally as (
-        select count(*) as total,
-          count(*) filter (where state in ('pending', 'deferred')) as open,
-          count(*) filter (where state = 'failed') as failed,
-          count(*) filter (where state = 'expired') as expired
-        from recorded
-      ),
-      settled as (
-        select open > 0 as open,
-          case
-            when open > 0 then case when ${next}::timestamptz is null then 'queued' else 'deferred' end
-            when failed + expired = 0 then 'sent'
-            when failed + expired < total then 'partial'
-            when failed > 0 then 'failed'
-            else 'expired'
-          end as state
-        from tally
-      ),
-      stored as (
-        update deliveries set
-          state = settled.state,
-          last_error = ${settle.lastError},
-          next_attempt_at = case when settled.open then ${next}::timestamptz end,
-          updated_at = ${at}::timestamptz,
-          sent_at = case when settled.state in ('sent', 'partial') then coalesce(sent_at, now()) end
-        from settled
-        where id = ${deliveryId}
-      )
-      select state from settled`),
-  );
+  const [row] = await runFixed<{ state: DeliveryState }>(db, recordDeliveryResultsStatement, [given, at, deliveryId, next, settle.lastError]);
   return row!.state;
 }
 
