@@ -366,7 +366,7 @@ b_sustained() {  # NAME DB COUNT CONCURRENCY LABEL [client args...]: smtp-source
 }
 
 step_b() {
-  local n=${B_COUNT:-2500} nc=${B_CLIENT_COUNT:-2000} conc rate secs=${B_LAT_SECONDS:-30} w sent lat
+  local n=${B_COUNT:-2500} nc=${B_CLIENT_COUNT:-2000} conc rate secs=${B_LAT_SECONDS:-60} w sent lat
   fresh_db mailroom_bench_b
   wait_low_load b
   local note=$LOAD_NOTE
