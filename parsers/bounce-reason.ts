@@ -1,63 +1,24 @@
 /**
- * Bounce reason classifier: status code, reply code and the remote server's words to one reason of
- * a closed vocabulary, plus hard/soft.
+ * Bounce reason decision: status code, reply code and the remote server's words to one reason of
+ * a closed vocabulary (`bounce/reasons.ts`), plus hard/soft.
  *
- * The vocabulary and the hard/soft notion are Sisimai's (https://libsisimai.org, BSD 2-Clause),
- * because the bounce corpus we score against is labelled with them. The phrase tables below are our
- * own collection of what MTAs say; they are lower-case substrings or short anchored regexes (the
- * input is hostile: nothing here can backtrack, and the text is capped before matching).
- *
- * Order of decision, loosely following how the corpus labels reasons:
- *  1. A reason the MTA-specific parser already knows for sure (its own error table).
- *  2. First pass: reasons that a status code or a precise phrase settle (mailbox full, size,
- *     suspended, moved, relaying, authentication, unknown user, filtered, PTR, RFC compliance,
- *     reputation, content, rejected sender, unknown host, spam, rate, connections, blocked).
- *  3. Second pass: the remaining phrase tables (system errors, network, expiry, TLS, ...).
- *  4. The status code's own meaning, its class (X.6 content, X.7 security), the action, the
- *     command; then vacation, onhold (there is a diagnostic), undefined.
+ * Decided in layers, each a pure function testable alone (issue 14):
+ *  - vendor (`bounce/reason-vendor.ts`): a code a provider documents (Microsoft 5.7.606-649,
+ *    Yahoo TSS04, ...); it is more precise than the RFC 3463 status it travels with;
+ *  - status (`bounce/reason-status.ts`): a specific RFC 3463 code (X.1.1, X.2.2, X.7.26, ...);
+ *  - phrase (`bounce/reason-phrase.ts` reading the table `bounce/reason-phrases.ts`): precise
+ *    words; they beat an address status when they name another cause (policy, spam, full);
+ *  - family (`bounce/families.ts`): what an MTA family's report means when it says no more;
+ *  - default: the generic status' meaning, hinting words, the class, the action, the command.
+ * The layer that decided is returned with the reason (`decidedBy`).
  */
-import { REASON_PHRASES as PHRASES } from './bounce/reason-phrases.js';
+import { BOUNCE_REASONS, type BounceReason } from './bounce/reasons.js';
+import { isPolicyRejection, matchesReason, strongPhraseReason, weakPhraseReason } from './bounce/reason-phrase.js';
+import { reasonOfSpecificStatus } from './bounce/reason-status.js';
+import { reasonOfVendorCode } from './bounce/reason-vendor.js';
 
-export const BOUNCE_REASONS = [
-  'authfailure',
-  'badreputation',
-  'blocked',
-  'contenterror',
-  'delivered',
-  'exceedlimit',
-  'expired',
-  'failedstarttls',
-  'feedback',
-  'filtered',
-  'hasmoved',
-  'hostunknown',
-  'mailboxfull',
-  'mailererror',
-  'mesgtoobig',
-  'networkerror',
-  'norelaying',
-  'notaccept',
-  'notcompliantrfc',
-  'onhold',
-  'policyviolation',
-  'rejected',
-  'requireptr',
-  'securityerror',
-  'spamdetected',
-  'speeding',
-  'suppressed',
-  'suspend',
-  'syntaxerror',
-  'systemerror',
-  'systemfull',
-  'toomanyconn',
-  'undefined',
-  'userunknown',
-  'vacation',
-  'virusdetected',
-] as const;
-
-export type BounceReason = (typeof BOUNCE_REASONS)[number];
+export { BOUNCE_REASONS, type BounceReason };
+export { matchesReason };
 
 export interface ReasonInput {
   /** RFC 3463 status, '' when none (private X.0.9NN codes are ignored). */
@@ -259,174 +220,70 @@ export function privateStatus(reason: BounceReason, temporary: boolean): string 
   return `${temporary ? '4' : '5'}.0.${code}`;
 }
 
-/** Does the text contain a phrase of this reason's table? `text` must already be lower case. */
-export function matchesReason(reason: BounceReason, text: string): boolean {
-  const table = PHRASES[reason];
-  if (!table || text === '') return false;
-  for (const phrase of table) {
-    if (typeof phrase === 'string' ? text.includes(phrase) : phrase.test(text)) return true;
-  }
-  return false;
+/** Which layer decided a reason (issue 14): each is a pure function, testable alone. */
+export type ReasonLayer = 'status' | 'vendor' | 'phrase' | 'family' | 'default' | 'report';
+
+export interface ReasonDecision {
+  reason: BounceReason;
+  decidedBy: ReasonLayer;
 }
 
-interface Context {
-  status: string;
-  statusReason: BounceReason | null;
-  text: string;
-  command: string;
-  replyCode: string;
-  preset: BounceReason | null;
-}
-
-/** First pass: each probe says whether the reason is settled by the status code or a precise phrase. */
-const FIRST_PASS: ReadonlyArray<[BounceReason, (c: Context) => boolean]> = [
-  ['mailboxfull', (c) => c.statusReason === 'mailboxfull' || matchesReason('mailboxfull', c.text)],
-  ['mesgtoobig', (c) => c.statusReason === 'mesgtoobig' || (c.statusReason !== 'exceedlimit' && matchesReason('mesgtoobig', c.text) && !matchesReason('exceedlimit', c.text))],
-  ['exceedlimit', (c) => c.statusReason === 'exceedlimit' || matchesReason('exceedlimit', c.text)],
-  ['suspend', (c) => c.statusReason === 'suspend' || matchesReason('suspend', c.text)],
-  ['hasmoved', (c) => c.statusReason === 'hasmoved' || matchesReason('hasmoved', c.text)],
-  ['norelaying', (c) => matchesReason('norelaying', c.text)],
-  ['authfailure', (c) => c.statusReason === 'authfailure' || matchesReason('authfailure', c.text)],
-  [
-    'userunknown',
-    (c) => {
-      if (c.command === 'MAIL') return false;
-      // Exchange Online Protection's directory-based edge blocking: the recipient does not exist.
-      if (c.text.includes('recipient address rejected: access denied')) return true;
-      // Exchange Online writes 5.1.10 (RFC 7505 null MX) for "recipient not found".
-      if (c.status === '5.1.10' && matchesReason('userunknown', c.text)) return true;
-      if (c.statusReason === 'userunknown') {
-        // A 5.1.x with words of a more precise reason is that reason (checked by the later probes).
-        for (const other of ['norelaying', 'blocked', 'mailboxfull', 'hasmoved', 'rejected', 'notaccept'] as const) {
-          if (other === 'rejected' ? matchesSenderRejection(c.text) : matchesReason(other, c.text)) return false;
-        }
-        return true;
-      }
-      if (c.statusReason === 'filtered' && c.command === 'RCPT') return matchesReason('userunknown', c.text);
-      return c.command === 'RCPT' && c.statusReason !== 'suspend' && matchesReason('userunknown', c.text) && !matchesSenderRejection(c.text) && !matchesReason('hostunknown', c.text);
-    },
-  ],
-  [
-    'filtered',
-    (c) => {
-      if (c.statusReason === 'suspend') return false;
-      if (c.statusReason === 'filtered') return true;
-      if (c.command === 'RCPT' || c.command === 'MAIL') return false;
-      if (matchesReason('filtered', c.text)) return true;
-      return matchesReason('userunknown', c.text) && !matchesSenderRejection(c.text) && !matchesReason('hostunknown', c.text);
-    },
-  ],
-  ['requireptr', (c) => c.statusReason === 'requireptr' || matchesReason('requireptr', c.text)],
-  ['notcompliantrfc', (c) => matchesReason('notcompliantrfc', c.text)],
-  ['badreputation', (c) => matchesReason('badreputation', c.text)],
-  ['contenterror', (c) => c.statusReason === 'contenterror' || matchesReason('contenterror', c.text)],
-  [
-    'rejected',
-    (c) =>
-      c.statusReason === 'rejected' ||
-      matchesSenderRejection(c.text) ||
-      // An address failure answering MAIL FROM is about the sender's address.
-      (c.command === 'MAIL' && (c.statusReason === 'userunknown' || c.statusReason === 'hostunknown' || matchesReason('userunknown', c.text))),
-  ],
-  [
-    'hostunknown',
-    (c) =>
-      !/try again|temporar/.test(c.text) &&
-      // hostunknown is permanent; a 4xx DNS failure may resolve later (networkerror).
-      c.status[0] !== '4' &&
-      c.replyCode[0] !== '4' &&
-      ((c.statusReason === 'hostunknown' && !matchesReason('notaccept', c.text)) || matchesReason('hostunknown', c.text)),
-  ],
-  ['virusdetected', (c) => /\bvirus(?:es)? (?:detected|found)|contains? (?:a |an )?virus|infected|malware|mcspamsignature/.test(c.text)],
-  ['spamdetected', (c) => c.statusReason === 'spamdetected' || matchesSpam(c.text)],
-  ['speeding', (c) => matchesReason('speeding', c.text)],
-  ['toomanyconn', (c) => c.statusReason === 'toomanyconn' || matchesReason('toomanyconn', c.text)],
-  ['blocked', (c) => c.statusReason === 'blocked' || matchesReason('blocked', c.text) || matchesDnsbl(c.text)],
-];
-
-const SECOND_PASS: readonly BounceReason[] = [
-  'mailboxfull',
-  'authfailure',
-  'badreputation',
-  'speeding',
-  'spamdetected',
-  'virusdetected',
-  'policyviolation',
-  'norelaying',
-  'systemerror',
-  'networkerror',
-  'suspend',
-  'contenterror',
-  'systemfull',
-  'notaccept',
-  'expired',
-  'failedstarttls',
-  'securityerror',
-  'mailererror',
-];
-
-/** Phrases that say the domain takes no mail at all (RFC 7505 null MX and the like). */
-const STRONG_NOTACCEPT = /null mx|doesn't receive email|does not receive email|does not accept mail|no smtp service|couldn't find a mail exchanger|could not find a mail exchanger|not accepting network messages/;
-
-/** Sender-side rejections, but not "recipient address rejected" (which is about the recipient). */
-function matchesSenderRejection(text: string): boolean {
-  const table = PHRASES.rejected!;
-  for (const phrase of table) {
-    if (typeof phrase !== 'string') continue;
-    if (phrase === 'domain does not exist' || phrase === 'no such domain' || phrase === 'access denied') {
-      // Only about the sender when the sentence says so.
-      continue;
-    }
-    if (text.includes(phrase)) return true;
-  }
-  return false;
-}
-
-/** "spam" is a short word: require it as a word and not inside a block-list name. */
-function matchesSpam(text: string): boolean {
-  if (text.includes('spamhaus') || text.includes('spamcop')) return false;
-  if (/\bspam\b|\bube\b|\buce\b/.test(text)) return true;
-  for (const phrase of PHRASES.spamdetected!) {
-    if (typeof phrase === 'string' && phrase.length > 4 && phrase !== 'spam' && text.includes(phrase)) return true;
-  }
-  return false;
-}
-
-/** A DNS block list named in the reply, e.g. `blocked using zen.spamhaus.org`. */
-function matchesDnsbl(text: string): boolean {
-  return /\b(spamhaus|spamcop|sorbs|barracudacentral|dnsbl|rbl)\b/.test(text);
-}
+/** Reasons about the address itself: a phrase naming any other cause beats a status saying so. */
+const ADDRESS_REASONS: ReadonlySet<BounceReason> = new Set(['userunknown', 'hostunknown']);
 
 /**
- * Decides the reason of one recipient's failure. Pure and total: every input gives a reason.
+ * Decides the reason of one recipient's failure, layer by layer: a vendor's documented code, a
+ * specific RFC 3463 status, a precise phrase, the MTA family's own sentences, then defaults (the
+ * generic status' meaning, hinting phrases, class, action, command). Pure and total.
  */
-export function classifyBounceReason(input: ReasonInput): BounceReason {
+export function decideBounceReason(input: ReasonInput): ReasonDecision {
   const preset = input.preset ?? null;
-  if (preset && !WEAK_REASONS.has(preset)) return preset;
   const status = isPrivateStatus(input.status) ? '' : input.status;
-  if (status.startsWith('2.')) return 'delivered';
+  if (status.startsWith('2.')) return { reason: 'delivered', decidedBy: 'status' };
   const text = input.diagnostic.slice(0, MAX_MATCH_CHARS).toLowerCase();
   const command = (input.command ?? '').toUpperCase();
   const diagnosticType = (input.diagnosticType ?? '').toUpperCase();
-  const statusReason = reasonOfStatus(status);
-  const ctx: Context = { status, statusReason, text, command, replyCode: input.replyCode, preset };
+  const temporary = status.startsWith('4') || input.replyCode.startsWith('4');
+
+  const vendor = reasonOfVendorCode({ status, replyCode: input.replyCode, text });
+  if (vendor) return { reason: vendor, decidedBy: 'vendor' };
 
   // Local delivery errors (X-Postfix, X-Unix: a full disk, a failing program) are not SMTP replies.
-  if (!diagnosticType.startsWith('X-UNIX') && !diagnosticType.startsWith('X-POSTFIX')) {
-    for (const [reason, probe] of FIRST_PASS) {
-      if (preset === reason || probe(ctx)) return reason;
-    }
+  const localDelivery = diagnosticType.startsWith('X-UNIX') || diagnosticType.startsWith('X-POSTFIX');
+  const strong = localDelivery ? null : strongPhraseReason({ text, command, temporary });
+  const specific = reasonOfSpecificStatus(status, command);
+  if (localDelivery) {
+    // A local program's or disk's words ("mail.local: ...") are more precise than the status it was given.
+    const local = weakPhraseReason(text);
+    if (local) return { reason: local, decidedBy: 'phrase' };
   }
-  if (preset) return preset;
+  if (specific === 'hostunknown' && matchesReason('notaccept', text)) return { reason: 'notaccept', decidedBy: 'phrase' };
+  if (specific) {
+    // The more specific evidence wins: "5.1.1 ... blocked by policy" is a policy rejection.
+    if (strong && strong !== specific && ADDRESS_REASONS.has(specific) && !ADDRESS_REASONS.has(strong) && strong !== 'filtered') {
+      return { reason: strong, decidedBy: 'phrase' };
+    }
+    if (specific === 'userunknown' && isPolicyRejection(text)) return { reason: strong ?? weakPhraseReason(text) ?? 'policyviolation', decidedBy: 'phrase' };
+    return { reason: specific, decidedBy: 'status' };
+  }
+  if (strong) return { reason: strong, decidedBy: 'phrase' };
+  if (preset) return { reason: preset, decidedBy: 'family' };
 
-  // Second pass: the status code did not settle it; read the words.
-  if (statusReason === null || WEAK_REASONS.has(statusReason) || diagnosticType !== 'SMTP') {
-    if (STRONG_NOTACCEPT.test(text)) return 'notaccept';
-    for (const reason of SECOND_PASS) {
-      if (reason === 'spamdetected' ? matchesSpam(text) : matchesReason(reason, text)) return reason;
-    }
-  }
-  if (statusReason) return statusReason;
+  const generic = reasonOfStatus(status);
+  if (generic && !WEAK_REASONS.has(generic) && diagnosticType === 'SMTP') return { reason: generic, decidedBy: 'status' };
+  const weak = weakPhraseReason(text);
+  if (weak) return { reason: weak, decidedBy: 'phrase' };
+  return { reason: defaultReason(generic, status, input, command, diagnosticType, text), decidedBy: generic ? 'status' : 'default' };
+}
+
+/** The reason alone (the daemon's SMTP refusals, older callers). */
+export function classifyBounceReason(input: ReasonInput): BounceReason {
+  return decideBounceReason(input).reason;
+}
+
+/** Nothing specific was said: the generic status' meaning, its class, the action, the command. */
+function defaultReason(generic: BounceReason | null, status: string, input: ReasonInput, command: string, diagnosticType: string, text: string): BounceReason {
+  if (generic) return generic;
   const subject = status.slice(0, 3);
   if (subject === '5.6' || subject === '4.6') return 'contenterror';
   if (subject === '5.7' || subject === '4.7') return 'securityerror';

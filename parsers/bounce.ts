@@ -13,14 +13,14 @@
  *     subject) that is none of the above: an auto-reply with reason `vacation`.
  * Anything else, including a customer's mail that merely says "delivery failed", is null.
  */
-import { classifyBounceReason, isHardBounce, isPrivateStatus, privateStatus, type BounceReason } from './bounce-reason.js';
+import { decideBounceReason, isHardBounce, isPrivateStatus, privateStatus, type BounceReason, type ReasonLayer } from './bounce-reason.js';
 import { parseBounceText, findOriginalStart, type BounceAction, type TextRecipient } from './bounce-heuristics.js';
 import { cleanAddress, collapse, findCommand, findRemoteMta, firstAddress, joinMultilineReply, pickCodes } from './bounce/extract.js';
 import { decodeCharset, decodeEncodedWords, headerValue, parseHeaderBlock, parseMime, partText, splitHeaderBody, type MimePart } from './bounce/mime.js';
 import { parseSesNotification, type SesNotification } from './bounce/amazon-ses.js';
 import { findOriginalPart, originalFromHeaders, parseDeliveryStatus, type DeliveryStatus, type OriginalMessage } from './delivery-status.js';
 
-export type { BounceReason } from './bounce-reason.js';
+export type { BounceReason, ReasonLayer } from './bounce-reason.js';
 
 export type BounceKind = 'bounce' | 'delay' | 'complaint' | 'auto_reply';
 
@@ -36,6 +36,8 @@ export interface BounceRecipient {
   diagnostic: string;
   remoteMta: string | null;
   reason: BounceReason;
+  /** Which layer decided `reason`: 'report' when the kind of report did (a complaint, an auto-reply). */
+  decidedBy: ReasonLayer;
   hard: boolean;
 }
 
@@ -154,7 +156,8 @@ const REPORT_SENTENCES: readonly string[] = [
 const MAX_NESTED_REPORTS = 2;
 
 function readReport(raw: Buffer, depth = 0): BounceReport | null {
-  const root = parseMime(raw.toString('latin1'));
+  // Line ends normalised before anything is matched: a CRLF copy gives the same rows as its LF original.
+  const root = parseMime(toLf(raw.toString('latin1')));
   const headers = root.headers;
   const leaves = reportLeaves(root);
   const decode = (v: string): string => decodeEncodedWords(v);
@@ -240,7 +243,7 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
     if (headerValue(headers, 'x-apple-unsubscribe').toLowerCase() === 'true' && fromAddress) {
       return {
         kind: 'complaint',
-        recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: collapse(text, 1000), remoteMta: null, reason: 'feedback', hard: false }],
+        recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: collapse(text, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false }],
         originalMessageId: original?.messageId ?? null,
         originalSubject: original?.subject ?? null,
         source: 'apple-unsubscribe',
@@ -259,6 +262,10 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
     originalSubject: original?.subject ?? null,
     source,
   };
+}
+
+function toLf(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n/g, '\n') : text;
 }
 
 interface Leaves {
@@ -441,7 +448,7 @@ function normalizeAction(action: string | null): BounceAction | null {
 function finishRecipient(input: TextRecipient): BounceRecipient {
   const row = { ...input, diagnostic: joinMultilineReply(input.diagnostic) };
   const status = row.status && !isPrivateStatus(row.status) ? row.status : '';
-  const reason = classifyBounceReason({
+  const { reason, decidedBy } = decideBounceReason({
     status,
     replyCode: row.replyCode,
     diagnostic: row.diagnostic,
@@ -463,6 +470,7 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
     diagnostic: collapse(row.diagnostic, 1000),
     remoteMta: row.remoteMta,
     reason,
+    decidedBy,
     hard: isHardBounce(reason, finalStatus, row.replyCode),
   };
 }
@@ -496,6 +504,7 @@ function feedbackReport(part: MimePart | null, text: string, original: OriginalM
       diagnostic,
       remoteMta: remote,
       reason: 'feedback',
+      decidedBy: 'report',
       hard: false,
     }),
   );
@@ -507,7 +516,7 @@ function sesReport(ses: SesNotification, original: OriginalMessage | null): Boun
   if (ses.type === 'complaint') {
     return {
       kind: 'complaint',
-      recipients: ses.recipients.map((r) => ({ recipient: r.recipient, action: null, replyCode: '', status: '', diagnostic: collapse(r.diagnostic, 1000), remoteMta: null, reason: 'feedback', hard: false })),
+      recipients: ses.recipients.map((r) => ({ recipient: r.recipient, action: null, replyCode: '', status: '', diagnostic: collapse(r.diagnostic, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false })),
       originalMessageId: ses.messageId ?? original?.messageId ?? null,
       originalSubject: ses.subject ?? original?.subject ?? null,
       source: 'amazonses',
@@ -552,7 +561,7 @@ function autoReply(headers: ReadonlyMap<string, string[]>, subject: string, from
   const body = collapse(cut > 0 ? text.slice(0, cut) : text, 1000);
   return {
     kind: 'auto_reply',
-    recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: body, remoteMta: null, reason: 'vacation', hard: false }],
+    recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: body, remoteMta: null, reason: 'vacation', decidedBy: 'report', hard: false }],
     originalMessageId: original?.messageId ?? null,
     originalSubject: original?.subject ?? null,
     source: 'rfc3834',

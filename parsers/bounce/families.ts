@@ -3,7 +3,7 @@
  * and the fixed sentences of each that settle a reason the generic phrase tables would read
  * differently. Only sentences an MTA writes itself belong here, never a remote server's words.
  */
-import type { BounceReason } from '../bounce-reason.js';
+import type { BounceReason } from './reasons.js';
 
 export type Family = string;
 
@@ -42,22 +42,12 @@ export function classifyFamily(input: FamilyInput): Family {
   return 'text';
 }
 
-/** Sentences MTAs write themselves, mapped to the reason they mean. Lower case substrings. */
-const OWN_SENTENCES: ReadonlyArray<[string, BounceReason]> = [
-  ['the recipient name is not recognized', 'userunknown'],
-  ['unknown recipient', 'userunknown'],
-  ['user not listed in public name', 'userunknown'],
-  ['no valid recipients for this mm', 'userunknown'],
-  ['please check if address is correct', 'userunknown'],
-  ['as their mailbox is full', 'mailboxfull'],
-  ['not a member of this mailing list', 'rejected'],
-  ['group you tried to contact', 'rejected'],
-];
-
+/**
+ * Layer 4 of the reason decision: what a family means when its report says nothing more precise.
+ * Its own fixed sentences live in the phrase table (`reason-phrases.ts`, MTA_SENTENCES).
+ */
 export function familyPreset(_family: Family, recipient: { diagnostic: string; recipient: string | null; replyCode: string; status: string }, _input: FamilyInput): BounceReason | null {
-  const d = recipient.diagnostic.toLowerCase();
   // Google Groups refuses posts from non-members in the poster's language, without a code.
   if (recipient.recipient?.endsWith('@googlegroups.com') && !recipient.replyCode && !recipient.status) return 'rejected';
-  for (const [sentence, reason] of OWN_SENTENCES) if (d.includes(sentence)) return reason;
   return null;
 }

@@ -7,7 +7,7 @@
  * in bounce test corpora (RFC 3463 / RFC 5321 wording, Postfix, Exim, Sendmail, qmail, Exchange,
  * Gmail, Yahoo, and the like); entries added with a specific source say so next to them.
  */
-import type { BounceReason } from '../bounce-reason.js';
+import type { BounceReason } from './reasons.js';
 
 export type Phrase = string | RegExp;
 
@@ -462,3 +462,26 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
   onhold: [],
   vacation: ['i am away', 'i am currently away', 'i am out of', 'out of the office', 'out of office', 'on vacation', 'away from my office', 'limited access to email'],
 };
+
+/**
+ * Sentences MTAs write themselves (not a remote server's reply), with the reason they mean. They
+ * count at their reason's place in the phrase layer whatever the SMTP command was.
+ */
+export const MTA_SENTENCES: ReadonlyArray<readonly [string, BounceReason]> = [
+  // Exchange 2000/2003 NDR text (MSEXCH:IMS), "The recipient name is not recognized".
+  ['the recipient name is not recognized', 'userunknown'],
+  // Exchange / Lotus Notes NDR summary line.
+  ['unknown recipient', 'userunknown'],
+  // Lotus Domino router, "User <x> not listed in public Name & Address Book".
+  ['user not listed in public name', 'userunknown'],
+  // Domino / IMail "No valid recipients for this MM".
+  ['no valid recipients for this mm', 'userunknown'],
+  // Mail.ru's own notice, "Please check if address is correct".
+  ['please check if address is correct', 'userunknown'],
+  // Yahoo's delay notice, "... as their mailbox is full".
+  ['as their mailbox is full', 'mailboxfull'],
+  // Mailman / list managers refusing non-members.
+  ['not a member of this mailing list', 'rejected'],
+  // Google Groups' refusal to non-members, "The group you tried to contact ... may not exist".
+  ['group you tried to contact', 'rejected'],
+];

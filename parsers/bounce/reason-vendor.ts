@@ -1,0 +1,65 @@
+/**
+ * Layer 2 of the reason decision: codes that one mailbox provider documents for its own replies,
+ * read together with the SMTP reply. Each entry names the vendor's page it comes from; a code
+ * here is more precise than the generic RFC 3463 status it travels with (a Microsoft 5.7.606 or
+ * a Yahoo TSS04 both come as "5.7.1"-like rejections).
+ */
+import type { BounceReason } from './reasons.js';
+
+export interface VendorInput {
+  /** RFC 3463 status, '' when none. */
+  status: string;
+  replyCode: string;
+  /** Lower-case diagnostic. */
+  text: string;
+}
+
+interface VendorRule {
+  reason: BounceReason;
+  test: (input: VendorInput) => boolean;
+}
+
+/** Microsoft's banned-sending-IP range, 5.7.606 to 5.7.649. */
+function isMicrosoftBannedIp(status: string): boolean {
+  const m = /^5\.7\.(\d{3})$/.exec(status);
+  return m !== null && Number(m[1]) >= 606 && Number(m[1]) <= 649;
+}
+
+const VENDOR_RULES: readonly VendorRule[] = [
+  // Exchange Online, "Fix NDR error codes 5.7.606 through 5.7.649":
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-606-through-5-7-649-in-exchange-online
+  { reason: 'blocked', test: (i) => isMicrosoftBannedIp(i.status) || /\b5\.7\.6(?:0[6-9]|[1-4]\d)\b/.test(i.text) },
+  // Exchange Online, "Fix NDR error code 5.1.10": RESOLVER.ADR.RecipientNotFound, the recipient does not exist.
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-1-10-in-exchange-online
+  { reason: 'userunknown', test: (i) => i.text.includes('resolver.adr.recipientnotfound') || i.text.includes('recipientnotfound') },
+  // Exchange Online, "Fix NDR error code 550 5.4.1": Directory-Based Edge Blocking, "Recipient address rejected: Access denied".
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-550-5-4-1-in-exchange-online
+  { reason: 'userunknown', test: (i) => i.text.includes('recipient address rejected: access denied') },
+  // Exchange Online, "Fix NDR error code 5.7.509": the sending domain does not pass DMARC.
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-509-in-exchange-online
+  { reason: 'authfailure', test: (i) => i.status === '5.7.509' || /\b5\.7\.509\b/.test(i.text) },
+  // Exchange Online, "Fix NDR error code 5.7.708": traffic not accepted from this IP (low reputation).
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-708-in-exchange-online
+  { reason: 'badreputation', test: (i) => i.status === '5.7.708' || /\b5\.7\.708\b/.test(i.text) },
+  // Google Workspace, "SMTP error reference" (https://support.google.com/a/answer/3726730):
+  // 550 5.7.26 unauthenticated mail (DMARC/SPF/DKIM); 550 5.7.1 "[IP] ... low reputation";
+  // 550 5.7.1 "likely unsolicited mail"; 550 5.2.1 "The email account that you tried to reach is disabled/inactive".
+  { reason: 'authfailure', test: (i) => /\b5\.7\.26\b/.test(i.text) && i.text.includes('unauthenticated') },
+  { reason: 'badreputation', test: (i) => i.text.includes('gsmtp') && i.text.includes('low reputation') },
+  { reason: 'spamdetected', test: (i) => i.text.includes('gsmtp') && i.text.includes('likely unsolicited mail') },
+  { reason: 'suspend', test: (i) => /the email account that you tried to reach is (?:disabled|inactive)/.test(i.text) },
+  // Yahoo Sender Hub, "SMTP error codes" (https://senders.yahooinc.com/smtp-error-codes/):
+  // TSS04 deferred for unexpected volume or user complaints; TSS09 / TS03 permanently deferred (blocked).
+  { reason: 'badreputation', test: (i) => /\btss04\b/.test(i.text) },
+  { reason: 'blocked', test: (i) => /\b(?:tss09|ts03)\b/.test(i.text) },
+  // Orange / Wanadoo postmaster, "Codes erreurs" (https://postmaster.orange.fr/):
+  // OU-001 sending IP not allowed, OU-002 message refused for its content.
+  { reason: 'blocked', test: (i) => /\bou-001\b/.test(i.text) },
+  { reason: 'spamdetected', test: (i) => /\bou-002\b/.test(i.text) },
+];
+
+/** The reason a vendor's documented code settles, or null. `text` must be lower case. */
+export function reasonOfVendorCode(input: VendorInput): BounceReason | null {
+  for (const rule of VENDOR_RULES) if (rule.test(input)) return rule.reason;
+  return null;
+}
