@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { isPolicyRejection, strongPhraseReason, weakPhraseReason } from '../../../parsers/bounce/reason-phrase.js';
+
+const strong = (text: string, command = '', temporary = false) => strongPhraseReason({ text: text.toLowerCase(), command, temporary });
+
+describe('strongPhraseReason (layer 3)', () => {
+  it.each([
+    ['Mailbox is full', '', 'mailboxfull'],
+    ['Recipient address rejected: User unknown in local recipient table', 'RCPT', 'userunknown'],
+    ['User unknown', 'DATA', 'filtered'],
+    ['Client host rejected: blocked using zen.spamhaus.org', 'RCPT', 'blocked'],
+    ['Relay access denied', 'RCPT', 'norelaying'],
+    ['Sender address rejected: Domain not found', 'MAIL', 'rejected'],
+    ['Host or domain name not found. Name service error', '', 'hostunknown'],
+    ['Message content rejected as spam', 'DATA', 'spamdetected'],
+    ['The recipient name is not recognized', '', 'userunknown'], // Exchange 2003's own sentence, any command
+  ])('"%s" (%s) is %s', (text, command, reason) => {
+    expect(strong(text, command)).toBe(reason);
+  });
+
+  it('never reads a policy or spam rejection as an unknown user', () => {
+    expect(strong('Recipient rejected: no such user; message rejected by policy', 'RCPT')).not.toBe('userunknown');
+    expect(strong('Invalid recipient, message looks like spam', 'RCPT')).toBe('spamdetected');
+  });
+
+  it('keeps a temporary DNS failure out of hostunknown', () => {
+    expect(strong('Host or domain name not found', '', true)).toBeNull();
+  });
+
+  it('says nothing for words it does not know', () => {
+    expect(strong('Something odd happened')).toBeNull();
+  });
+});
+
+describe('weakPhraseReason (layer 3, hints)', () => {
+  it.each([
+    ['Connection timed out', 'expired'],
+    ['Internal server error', 'systemerror'],
+    ['null MX', 'notaccept'],
+    ['Too many hops', 'networkerror'],
+  ])('"%s" hints %s', (text, reason) => {
+    expect(weakPhraseReason(text.toLowerCase())).toBe(reason);
+  });
+});
+
+describe('isPolicyRejection', () => {
+  it('spots spam, reputation, DNSBL and policy words', () => {
+    expect(isPolicyRejection('rejected due to local policy')).toBe(true);
+    expect(isPolicyRejection('blocked using bl.spamcop.net')).toBe(true);
+    expect(isPolicyRejection('poor reputation')).toBe(true);
+    expect(isPolicyRejection('user unknown')).toBe(false);
+  });
+});

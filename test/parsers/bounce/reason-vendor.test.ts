@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { reasonOfVendorCode } from '../../../parsers/bounce/reason-vendor.js';
+
+const vendor = (status: string, replyCode: string, text: string) => reasonOfVendorCode({ status, replyCode, text: text.toLowerCase() });
+
+describe('reasonOfVendorCode (layer 2)', () => {
+  it('reads Microsoft 5.7.606 to 5.7.649 as a banned sending IP', () => {
+    expect(vendor('5.7.606', '550', '550 5.7.606 Access denied, banned sending IP [192.0.2.1]')).toBe('blocked');
+    expect(vendor('', '550', '550 5.7.649 Access denied, banned sending IP [192.0.2.1]')).toBe('blocked');
+    expect(vendor('5.7.650', '550', '550 5.7.650 something else')).toBeNull();
+  });
+
+  it("reads Exchange Online's RecipientNotFound and Directory-Based Edge Blocking as an unknown user", () => {
+    expect(vendor('5.1.10', '550', '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup')).toBe('userunknown');
+    expect(vendor('5.4.1', '550', '550 5.4.1 Recipient address rejected: Access denied. AS(201806281)')).toBe('userunknown');
+  });
+
+  it('reads Microsoft 5.7.509 as DMARC and 5.7.708 as reputation', () => {
+    expect(vendor('5.7.509', '550', '550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification')).toBe('authfailure');
+    expect(vendor('5.7.708', '550', '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP')).toBe('badreputation');
+  });
+
+  it("reads Google's documented 5.7.1 and 5.2.1 replies", () => {
+    expect(vendor('5.7.1', '550', '550-5.7.1 [192.0.2.1] Our system has detected that this message is likely unsolicited mail. gsmtp')).toBe('spamdetected');
+    expect(vendor('5.7.1', '550', '550-5.7.1 [192.0.2.1] The IP you are using has a very low reputation. gsmtp')).toBe('badreputation');
+    expect(vendor('5.2.1', '550', '550-5.2.1 The email account that you tried to reach is disabled. gsmtp')).toBe('suspend');
+  });
+
+  it("reads Yahoo's TSS04 and TSS09 codes", () => {
+    expect(vendor('4.7.0', '421', '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints')).toBe('badreputation');
+    expect(vendor('5.7.9', '554', '554 5.7.9 [TSS09] All messages from 192.0.2.1 will be permanently deferred')).toBe('blocked');
+  });
+
+  it("reads Orange's OU-001 and OU-002 codes", () => {
+    expect(vendor('', '550', '550 mwinf5c10 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OU-001')).toBe('blocked');
+    expect(vendor('', '550', '550 5.7.1 Mail rejete. Mail rejected. OU-002')).toBe('spamdetected');
+  });
+
+  it('says nothing about an undocumented reply', () => {
+    expect(vendor('5.1.1', '550', '550 5.1.1 <a@example.org>: Recipient address rejected: User unknown')).toBeNull();
+  });
+});
