@@ -485,7 +485,8 @@ function isComplaintWithoutArf(subject: string, text: string): boolean {
 function feedbackReport(part: MimePart | null, text: string, original: OriginalMessage | null): BounceReport {
   const fields = part ? parseHeaderBlock(decodeCharset(part.body, 'utf-8').replace(/^\s+/, '')) : new Map<string, string[]>();
   const recipients: string[] = [];
-  for (const value of fields.get('original-rcpt-to') ?? []) {
+  // Original-Rcpt-To (RFC 5965 §3.2); Removal-Recipient is the field early ARF drafts used instead.
+  for (const value of [...(fields.get('original-rcpt-to') ?? []), ...(fields.get('removal-recipient') ?? [])]) {
     const a = cleanAddress(value);
     if (a && !recipients.includes(a)) recipients.push(a);
   }

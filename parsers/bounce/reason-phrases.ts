@@ -25,6 +25,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'over quota',
     'overquota',
     'quota exceeded',
+    // RFC 3463 X.2.2 in a provider's words: "Mailbox quota usage exceeded".
+    'quota usage exceeded',
     'quota exceed',
     'exceeded storage allocation',
     'exceeded its storage',
@@ -64,6 +66,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'message file too big',
     'size exceeds the maximum',
     'email is too large',
+    // RFC 1870 SIZE refusals in servers' words: "max message size exceeded", "maximum message size".
+    /\bmax(?:imum)? message size\b/,
   ],
   exceedlimit: ['message too large for this recipient', 'recipsizelimit', 'exceeds administrative limit', 'message length exceeds administrative'],
   suspend: [
@@ -91,6 +95,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'has been disabled or discontinued',
     'account is locked',
     'is not active',
+    // RFC 3463 X.2.1 (mailbox disabled) in other words: "is a deactivated mailbox", "account deactivated".
+    /\bdeactivated\b/,
     'boite du destinataire archivee',
     "the user(s) account is disabled",
   ],
@@ -103,6 +109,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'relaying is prohibited',
     'relay not permitted',
     'not configured to relay',
+    // MessageLabs' refusal: "you are trying to use me [...] as a relay, but I have not been configured to let you do this".
+    'as a relay, but',
     'not permitted to relay',
     'we do not relay',
     'unable to relay',
@@ -193,6 +201,9 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'non-existent',
     'nonexistent',
     'receiver does not exist',
+    // RFC 5321 §4.2.2 550 "mailbox unavailable" as servers word it: "No account by that name here", "not a valid user here".
+    'no account by that name',
+    'not a valid user',
   ],
   filtered: [
     'due to the setting of recipient',
@@ -309,6 +320,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'likely unsolicited',
     'suspicious',
     'unsolicited',
+    // spamass-milter's reject reply (spamass-milter.cpp): "Blocked by SpamAssassin".
+    'spamassassin',
   ],
   speeding: ['rate limit', 'ratelimit', 'too many messages', 'too fast', 'sending rate', 'throttl'],
   toomanyconn: ['too many connections', 'too many recipients', 'too many concurrent', 'connection frequency limited', 'frequency limited', 'connection limit', 'too many sessions', 'aup#in'],
