@@ -238,6 +238,11 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
     source = heuristic.source;
   }
 
+  // A null-sender message from a person's address that reports nothing (no DSN, no report
+  // sentence, no bounce subject, no code) may be an auto-reply: vacation programs send them so.
+  const fromPersonReportingNothing =
+    envelope === '' && !dsn && !reportSentence && !isSystemSender(fromAddress) && !SUBJECT_MARKERS.some((re) => re.test(subject)) && (rows ?? []).every((r) => !r.status && !r.replyCode);
+
   if (!rows || rows.length === 0) {
     // Apple Mail's "Unsubscribe" button mails the list a request marked X-Apple-Unsubscribe.
     if (headerValue(headers, 'x-apple-unsubscribe').toLowerCase() === 'true' && fromAddress) {
@@ -249,8 +254,11 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
         source: 'apple-unsubscribe',
       };
     }
-    const auto = autoReply(headers, subject, fromAddress, text, original);
-    return auto;
+    return autoReply(headers, subject, fromAddress, text, original, fromPersonReportingNothing);
+  }
+  if (fromPersonReportingNothing) {
+    const auto = autoReply(headers, subject, fromAddress, text, original, true);
+    if (auto) return auto;
   }
   if (!dsn && !bounceHeaders && !reportSentence) return null;
   const recipients = rows.map(finishRecipient);
@@ -475,6 +483,11 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
   };
 }
 
+/** MAILER-DAEMON, postmaster and the like: a report's sender, never a person who replied. */
+function isSystemSender(address: string): boolean {
+  return address === '' || /^(?:mailer[-_]?daemon|mail[-_]daemon|post[-_]?master|root|noreply|no-reply)@/.test(address);
+}
+
 /** Abuse reports some providers send without an ARF part: the reported message attached, a complaint subject. */
 function isComplaintWithoutArf(subject: string, text: string): boolean {
   if (/complaint about message|abuse report|spam report|feedback loop/i.test(subject)) return true;
@@ -545,14 +558,19 @@ function sesReport(ses: SesNotification, original: OriginalMessage | null): Boun
   };
 }
 
-/** Subjects out-of-office tools write: a fixed prefix and a colon ("Automatic reply: ..."). */
-const AUTO_SUBJECT = /^(?:auto(?:matic)?[ -]?(?:reply|response|answer)|auto|out of (?:the )?office|autoreply|abwesenheitsnotiz|r\u00e9ponse automatique|respuesta autom\u00e1tica|\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1)\s{0,3}:/i;
+/** Subjects out-of-office tools write: a fixed prefix and a colon ("Automatic reply: ..."), or the prefix in brackets ("[Auto-Reply] ..."). */
+const AUTO_SUBJECT =
+  /^\[?(?:auto(?:matic)?[ -]?(?:reply|response|answer)|auto|out of (?:the )?office|autoreply|abwesenheitsnotiz|r\u00e9ponse automatique|respuesta autom\u00e1tica|automatyczna odpowied[z\u017a]|\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1)(?:\s{0,3}:|\])/i;
 
 /** RFC 3834 auto-replies (and the headers and subjects out-of-office tools use instead). */
-function autoReply(headers: ReadonlyMap<string, string[]>, subject: string, fromAddress: string, text: string, original: OriginalMessage | null): BounceReport | null {
+function autoReply(headers: ReadonlyMap<string, string[]>, subject: string, fromAddress: string, text: string, original: OriginalMessage | null, fromPersonReportingNothing = false): BounceReport | null {
   const autoSubmitted = headerValue(headers, 'auto-submitted').toLowerCase();
+  // RFC 3834 §3.1.8 mentions the older Precedence: bulk/junk that vacation programs still set; it
+  // counts only for a message that reports no failure.
+  const precedence = headerValue(headers, 'precedence').trim().toLowerCase();
   const isAuto =
     autoSubmitted.startsWith('auto-replied') ||
+    (fromPersonReportingNothing && (precedence === 'bulk' || precedence === 'junk' || precedence === 'auto_reply')) ||
     headers.has('x-autoreply') ||
     headers.has('x-autorespond') ||
     headerValue(headers, 'x-apple-action').toLowerCase() === 'vacation' ||

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseBounce } from '../../../parsers/bounce.js';
+
+const eml = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'utf8');
+
+describe('parseBounce: auto-replies without Auto-Submitted', () => {
+  it('reads a null-sender reply from a person, marked Precedence: bulk, as an auto-reply (RFC 3834 §3.1.8)', async () => {
+    const report = await parseBounce(
+      eml(['Return-Path: <>', 'From: Ann Example <ann@example.org>', 'To: <support@mailroom.example.com>', 'Subject: Thank you for your e-mail', 'Precedence: bulk', '', 'I will reply as soon as I can.', '', 'Ann']),
+    );
+    expect(report).toMatchObject({ kind: 'auto_reply', source: 'rfc3834' });
+    expect(report!.recipients[0]).toMatchObject({ recipient: 'ann@example.org', reason: 'vacation', decidedBy: 'report', hard: false });
+  });
+
+  it('reads a bracketed auto-reply subject ("[Auto-Reply] ...")', async () => {
+    const report = await parseBounce(eml(['From: <bob@example.org>', 'To: <support@mailroom.example.com>', 'Subject: [Auto-Reply] Re: ticket 12', '', 'Away until Monday.']));
+    expect(report?.kind).toBe('auto_reply');
+  });
+
+  it('still reads a null-sender notice from MAILER-DAEMON with a reply code as a bounce', async () => {
+    const report = await parseBounce(
+      eml(['Return-Path: <>', 'From: MAILER-DAEMON@mx.example.net', 'To: <support@mailroom.example.com>', 'Subject: Thank you', 'Precedence: bulk', '', '<gone@example.org>: 550 5.1.1 User unknown']),
+    );
+    expect(report?.kind).toBe('bounce');
+  });
+});
+
+describe('parseBounce: feedback reports', () => {
+  it("takes the complained-about address from early ARF drafts' Removal-Recipient", async () => {
+    const report = await parseBounce(
+      eml([
+        'From: <abuse@isp.example>',
+        'To: <abuse@mailroom.example.com>',
+        'Subject: Abuse report',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="B"',
+        '',
+        '--B',
+        'Content-Type: text/plain',
+        '',
+        'A complaint.',
+        '--B',
+        'Content-Type: message/feedback-report',
+        '',
+        'Feedback-Type: abuse',
+        'Version: 0.1',
+        'Removal-Recipient: user@example.com',
+        '--B--',
+      ]),
+    );
+    expect(report?.kind).toBe('complaint');
+    expect(report!.recipients[0]).toMatchObject({ recipient: 'user@example.com', reason: 'feedback', decidedBy: 'report' });
+  });
+});
