@@ -378,7 +378,10 @@ function excludedAddresses(headers: ReadonlyMap<string, string[]>, original: Ori
   };
   add(headerValue(headers, 'to'));
   add(original?.from);
+  // The bounce's own sender (From, Return-Path) is never the address that failed.
   add(fromAddress);
+  add(headerValue(headers, 'return-path'));
+  add(headerValue(headers, 'sender'));
   return out;
 }
 
@@ -504,7 +507,9 @@ function feedbackReport(part: MimePart | null, text: string, original: OriginalM
     if (a && !recipients.includes(a)) recipients.push(a);
   }
   if (recipients.length === 0) {
-    const to = original?.to ? firstAddress(original.to) : null;
+    // Microsoft's JMRP reports name the complaining address in the enclosed message's X-HmXmrOriginalRecipient.
+    const jmrp = original ? headerValue(original.headers, 'x-hmxmroriginalrecipient') : '';
+    const to = (jmrp && firstAddress(jmrp)) || (original?.to ? firstAddress(original.to) : null);
     if (to) recipients.push(to);
   }
   const diagnostic = collapse(text, 1000);

@@ -487,6 +487,14 @@ export const MTA_SENTENCES: ReadonlyArray<readonly [string, BounceReason]> = [
   ['unknown recipient', 'userunknown'],
   // Lotus Domino router, "User <x> not listed in public Name & Address Book".
   ['user not listed in public name', 'userunknown'],
+  // HCL (Lotus) Domino router, "User <x> not listed in Domino Directory", in its English, French and
+  // Spanish releases; "Cannot route mail to user" is its routing restriction (as Sisimai's Lhost::Domino lists them).
+  ['not listed in domino directory', 'userunknown'],
+  ["non r\u00e9pertori\u00e9 dans l'annuaire domino", 'userunknown'],
+  ['no se encuentra en el directorio de domino', 'userunknown'],
+  ['cannot route mail to user', 'filtered'],
+  // Ipswitch IMail Server, "Invalid final delivery userid" (as Sisimai's Lhost::IMailServer lists it).
+  ['invalid final delivery userid', 'userunknown'],
   // Domino / IMail "No valid recipients for this MM".
   ['no valid recipients for this mm', 'userunknown'],
   // Mail.ru's own notice, "Please check if address is correct".

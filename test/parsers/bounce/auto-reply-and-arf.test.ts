@@ -51,4 +51,33 @@ describe('parseBounce: feedback reports', () => {
     expect(report?.kind).toBe('complaint');
     expect(report!.recipients[0]).toMatchObject({ recipient: 'user@example.com', reason: 'feedback', decidedBy: 'report' });
   });
+
+  it("takes the complaining address from a Microsoft JMRP report's X-HmXmrOriginalRecipient", async () => {
+    const report = await parseBounce(
+      eml([
+        'From: <staff@hotmail.com>',
+        'To: <abuse@mailroom.example.com>',
+        'Subject: complaint about message from 192.0.2.1',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="B"',
+        '',
+        '--B',
+        'Content-Type: text/plain',
+        '',
+        'This is an email abuse report for an email message.',
+        '--B',
+        'Content-Type: message/rfc822',
+        '',
+        'X-HmXmrOriginalRecipient: <reader@hotmail.com>',
+        'From: <news@mailroom.example.com>',
+        'To: <undisclosed-recipients:;>',
+        'Subject: News',
+        '',
+        'Hello',
+        '--B--',
+      ]),
+    );
+    expect(report?.kind).toBe('complaint');
+    expect(report!.recipients[0]!.recipient).toBe('reader@hotmail.com');
+  });
 });

@@ -14,6 +14,9 @@ describe('strongPhraseReason (layer 3)', () => {
     ['Host or domain name not found. Name service error', '', 'hostunknown'],
     ['Message content rejected as spam', 'DATA', 'spamdetected'],
     ['The recipient name is not recognized', '', 'userunknown'], // Exchange 2003's own sentence, any command
+    ['User jdoe (jdoe@example.org) not listed in Domino Directory', '', 'userunknown'], // Domino router's own sentence
+    ['550 Requested action not taken: Invalid final delivery userid', '', 'userunknown'], // IMail's own sentence
+    ['Blocked by SpamAssassin', 'DATA', 'spamdetected'], // spamass-milter's reply
   ])('"%s" (%s) is %s', (text, command, reason) => {
     expect(strong(text, command)).toBe(reason);
   });
