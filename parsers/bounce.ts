@@ -563,9 +563,13 @@ function sesReport(ses: SesNotification, original: OriginalMessage | null): Boun
   };
 }
 
-/** Subjects out-of-office tools write: a fixed prefix and a colon ("Automatic reply: ..."), or the prefix in brackets ("[Auto-Reply] ..."). */
+/**
+ * Subjects out-of-office tools write: a fixed prefix and a colon ("Automatic reply: ..."), or the
+ * prefix in brackets ("[Auto-Reply] ..."). Outlook's prefix in its other languages, and Lotus
+ * Notes' "<name> is out of the office".
+ */
 const AUTO_SUBJECT =
-  /^\[?(?:auto(?:matic)?[ -]?(?:reply|response|answer)|auto|out of (?:the )?office|autoreply|abwesenheitsnotiz|r\u00e9ponse automatique|respuesta autom\u00e1tica|automatyczna odpowied[z\u017a]|\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1)(?:\s{0,3}:|\])/i;
+  /^\[?(?:auto(?:matic)?[ -]?(?:reply|response|answer)|auto|out of (?:the )?office(?: auto-?reply)?|autoreply|abwesenheitsnotiz|automatische antwort|automatisch antwoord|risposta automatica|resposta autom\u00e1tica|autosvar|automaattinen vastaus|automatikus v\u00e1lasz|r\u00e9ponse automatique|respuesta autom\u00e1tica|automatyczna odpowied[z\u017a]|odpowied\u017a automatyczna|\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1)(?:\s{0,3}:|\])|\bis out of (?:the )?office\b/i;
 
 /** RFC 3834 auto-replies (and the headers and subjects out-of-office tools use instead). */
 function autoReply(headers: ReadonlyMap<string, string[]>, subject: string, fromAddress: string, text: string, original: OriginalMessage | null, fromPersonReportingNothing = false): BounceReport | null {

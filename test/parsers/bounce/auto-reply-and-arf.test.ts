@@ -17,6 +17,11 @@ describe('parseBounce: auto-replies without Auto-Submitted', () => {
     expect(report?.kind).toBe('auto_reply');
   });
 
+  it.each(['Automatische Antwort: Ticket', 'Out of Office AutoReply: Ticket', 'Jane Doe is out of the office.', 'Risposta automatica: Ticket'])('reads the subject %j as an auto-reply', async (subject) => {
+    const report = await parseBounce(eml(['From: <jane@example.org>', 'To: <support@mailroom.example.com>', `Subject: ${subject}`, '', 'Back on Monday.']));
+    expect(report?.kind).toBe('auto_reply');
+  });
+
   it('still reads a null-sender notice from MAILER-DAEMON with a reply code as a bounce', async () => {
     const report = await parseBounce(
       eml(['Return-Path: <>', 'From: MAILER-DAEMON@mx.example.net', 'To: <support@mailroom.example.com>', 'Subject: Thank you', 'Precedence: bulk', '', '<gone@example.org>: 550 5.1.1 User unknown']),
