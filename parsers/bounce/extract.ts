@@ -151,7 +151,9 @@ export function cleanAddress(value: string): string | null {
  * Multi-line SMTP replies pasted as one line repeat their code on each line ("550-5.7.1 Messages
  * with multiple 550-5.7.1 addresses ..."); the repeats are removed so that phrases match.
  */
-export function joinMultilineReply(text: string): string {
+export function joinMultilineReply(raw: string): string {
+  // Sendmail's transcript marks each line of the server's reply with "<<< ".
+  const text = raw.includes('<<<') ? raw.replace(/(^|\s)<<<\s?/g, '$1') : raw;
   const m = /(?:^|\s)([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})\s/.exec(text.slice(0, 300));
   if (!m) return text;
   const prefix = new RegExp(`\\s${m[1]}[- ]${m[2]!.replaceAll('.', '\\.')}(?=\\s)`, 'g');

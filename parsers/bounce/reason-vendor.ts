@@ -41,6 +41,11 @@ const VENDOR_RULES: readonly VendorRule[] = [
   // Exchange Online, "Fix NDR error code 5.7.708": traffic not accepted from this IP (low reputation).
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-708-in-exchange-online
   { reason: 'badreputation', test: (i) => i.status === '5.7.708' || /\b5\.7\.708\b/.test(i.text) },
+  // Exchange Online, "Non-delivery reports in Exchange Online" (the 5.4.3xx routing codes): 5.4.312
+  // "DNS query failed", 5.4.316 "Message expired, connection refused", 5.4.300 "Message expired".
+  // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online
+  { reason: 'networkerror', test: (i) => i.status === '5.4.312' || /\b5\.4\.312\b/.test(i.text) },
+  { reason: 'expired', test: (i) => /^[45]\.4\.(?:300|316)$/.test(i.status) || /\b[45]\.4\.(?:300|316)\b/.test(i.text) },
   // Google Workspace, "SMTP error reference" (https://support.google.com/a/answer/3726730):
   // 550 5.7.26 unauthenticated mail (DMARC/SPF/DKIM); 550 5.7.1 "[IP] ... low reputation";
   // 550 5.7.1 "likely unsolicited mail"; 550 5.2.1 "The email account that you tried to reach is disabled/inactive".
@@ -48,10 +53,14 @@ const VENDOR_RULES: readonly VendorRule[] = [
   { reason: 'badreputation', test: (i) => i.text.includes('gsmtp') && i.text.includes('low reputation') },
   { reason: 'spamdetected', test: (i) => i.text.includes('gsmtp') && i.text.includes('likely unsolicited mail') },
   { reason: 'suspend', test: (i) => /the email account that you tried to reach is (?:disabled|inactive)/.test(i.text) },
+  // 552 5.7.0 "This message was blocked because its content presents a potential security issue" (answer 6590).
+  { reason: 'policyviolation', test: (i) => i.text.includes('content presents a potential security issue') || i.text.includes('support.google.com/mail/answer/6590') },
   // Yahoo Sender Hub, "SMTP error codes" (https://senders.yahooinc.com/smtp-error-codes/):
   // TSS04 deferred for unexpected volume or user complaints; TSS09 / TS03 permanently deferred (blocked).
   { reason: 'badreputation', test: (i) => /\btss04\b/.test(i.text) },
   { reason: 'blocked', test: (i) => /\b(?:tss09|ts03)\b/.test(i.text) },
+  // 554 "delivery error: dd This user doesn't have a yahoo.com account": the mailbox does not exist.
+  { reason: 'userunknown', test: (i) => /\bdd this user doesn't have an? [\w.-]{1,60} account\b/.test(i.text) },
   // Orange / Wanadoo postmaster, "Codes erreurs" (https://postmaster.orange.fr/):
   // OU-001 sending IP not allowed, OU-002 message refused for its content.
   { reason: 'blocked', test: (i) => /\bou-001\b/.test(i.text) },

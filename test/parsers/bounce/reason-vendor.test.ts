@@ -31,6 +31,19 @@ describe('reasonOfVendorCode (layer 2)', () => {
     expect(vendor('5.7.9', '554', '554 5.7.9 [TSS09] All messages from 192.0.2.1 will be permanently deferred')).toBe('blocked');
   });
 
+  it("reads Exchange Online's 5.4.312 as a DNS failure and 5.4.316 as expiry", () => {
+    expect(vendor('5.4.312', '550', '550 5.4.312 Message expired, DNS query failed')).toBe('networkerror');
+    expect(vendor('5.4.316', '550', '550 5.4.316 Message expired, connection refused')).toBe('expired');
+  });
+
+  it("reads Google's 552 5.7.0 security-issue block as a policy violation", () => {
+    expect(vendor('5.7.0', '552', '552-5.7.0 This message was blocked because its content presents a potential security issue. gsmtp')).toBe('policyviolation');
+  });
+
+  it("reads Yahoo's 'dd This user doesn't have a ... account' as an unknown user", () => {
+    expect(vendor('', '554', "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]")).toBe('userunknown');
+  });
+
   it("reads Orange's OU-001 and OU-002 codes", () => {
     expect(vendor('', '550', '550 mwinf5c10 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OU-001')).toBe('blocked');
     expect(vendor('', '550', '550 5.7.1 Mail rejete. Mail rejected. OU-002')).toBe('spamdetected');
