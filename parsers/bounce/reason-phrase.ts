@@ -70,7 +70,8 @@ const STRONG_PROBES: ReadonlyArray<[BounceReason, (p: PhraseInput) => boolean]> 
   // hostunknown is permanent; a 4xx DNS failure may resolve later (networkerror).
   ['hostunknown', (p) => !p.temporary && !/try again|temporar/.test(p.text) && matchesReason('hostunknown', p.text)],
   ['virusdetected', (p) => /\bvirus(?:es)? (?:detected|found)|contains? (?:a |an )?virus|infected|malware|mcspamsignature/.test(p.text)],
-  ['spamdetected', (p) => matchesSpam(p.text)],
+  // "Client host blocked for spamming": the sending host is refused (blocked), not this message's content.
+  ['spamdetected', (p) => matchesSpam(p.text) && !isSendingHostBlocked(p.text)],
   ['speeding', (p) => matchesReason('speeding', p.text)],
   ['toomanyconn', (p) => matchesReason('toomanyconn', p.text)],
   ['blocked', (p) => matchesReason('blocked', p.text) || matchesDnsbl(p.text)],
@@ -141,6 +142,11 @@ function matchesSpam(text: string): boolean {
     if (typeof phrase === 'string' && phrase.length > 4 && text.includes(phrase)) return true;
   }
   return false;
+}
+
+/** The reply refuses the sending host or IP address itself. */
+function isSendingHostBlocked(text: string): boolean {
+  return /client host (?:\S+ )?(?:blocked|rejected)|(?:ip|ip address|host) (?:\S+ )?(?:is )?(?:blocked|blacklisted|blocklisted)|blocked using/.test(text);
 }
 
 /** A DNS block list named in the reply, e.g. `blocked using zen.spamhaus.org`. */

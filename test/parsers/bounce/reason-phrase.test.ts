@@ -26,6 +26,11 @@ describe('strongPhraseReason (layer 3)', () => {
     expect(strong('Invalid recipient, message looks like spam', 'RCPT')).toBe('spamdetected');
   });
 
+  it('reads a refusal of the sending host for spamming as blocked, not as a spam verdict on the message', () => {
+    expect(strong('Client host blocked for spamming issues', 'RCPT')).toBe('blocked');
+    expect(strong('Message rejected as spam', 'DATA')).toBe('spamdetected');
+  });
+
   it('keeps a temporary DNS failure out of hostunknown', () => {
     expect(strong('Host or domain name not found', '', true)).toBeNull();
   });
