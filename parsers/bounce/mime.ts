@@ -87,9 +87,12 @@ export function headerValue(headers: ReadonlyMap<string, string[]>, name: string
 /** Parses `type/subtype; a=b; c="d"` (RFC 2045 §5.1) without regular-expression backtracking. */
 export function parseContentType(value: string): { type: string; params: Map<string, string> } {
   const params = new Map<string, string>();
-  const semi = value.indexOf(';');
-  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
-  let i = semi === -1 ? value.length : semi + 1;
+  // The type ends at ';' or, when a sender forgot the ';' before a folded parameter, at whitespace.
+  const start = value.length - value.trimStart().length;
+  let end = start;
+  while (end < value.length && value[end] !== ';' && value[end] !== ' ' && value[end] !== '\t' && value[end] !== '\r' && value[end] !== '\n') end++;
+  const type = value.slice(start, end).toLowerCase();
+  let i = end;
   while (i < value.length) {
     while (i < value.length && (value[i] === ' ' || value[i] === '\t' || value[i] === ';')) i++;
     const eq = value.indexOf('=', i);
