@@ -226,7 +226,9 @@ export function parseBounceText(input: HeuristicInput): HeuristicResult | null {
   for (let k = 0; k < all.length; k++) {
     const entry = all[k]!;
     const stop = all[k + 1]?.index ?? lines.length;
-    const block = introFor(lines, entry.index, k === 0 ? 0 : all[k - 1]!.index + 1) + collectBlock(lines, entry.index, stop, entry.rest);
+    const floor = k === 0 ? 0 : all[k - 1]!.index + 1;
+    let block = introFor(lines, entry.index, floor) + collectBlock(lines, entry.index, stop, entry.rest);
+    if (block.trim() === '') block = reasonAbove(lines, entry.index, floor);
     const list = blocksOf.get(entry.address);
     if (list) list.push(block);
     else blocksOf.set(entry.address, [block]);
@@ -287,6 +289,16 @@ function introFor(lines: readonly string[], index: number, floor: number): strin
     return line.endsWith(':') && line.length < 200 && !line.includes('@') ? line + '\n' : '';
   }
   return '';
+}
+
+/**
+ * The reason written right above the address, in the same paragraph, when nothing follows it
+ * (Lotus Notes: "------- Failure Reasons --------", the reason, then the address).
+ */
+function reasonAbove(lines: readonly string[], index: number, floor: number): string {
+  const line = index - 1 >= floor ? lines[index - 1]!.trim() : '';
+  if (line === '' || line.includes('@') || isSectionEnd(line) || line.length > 300) return '';
+  return line;
 }
 
 /** After a blank line, do the details go on (indented text, or "Technical details...")? */

@@ -86,3 +86,29 @@ describe('parseBounce: feedback reports', () => {
     expect(report!.recipients[0]!.recipient).toBe('reader@hotmail.com');
   });
 });
+
+describe('parseBounce: the reason written above the address', () => {
+  it("reads Lotus Notes' 'Failure Reasons' section, the reason on the line above the address", async () => {
+    const report = await parseBounce(
+      eml([
+        'From: <postmaster@notes.example.com>',
+        'To: <support@mailroom.example.com>',
+        'Subject: Delivery Failure Report',
+        '',
+        '------- Failure Reasons  --------',
+        '',
+        'User  not listed in public Name & Address Book',
+        'jdoe@notes.example.com',
+        '',
+        '',
+        '------- Returned Message --------',
+        'From: support@mailroom.example.com',
+        'To: jdoe@notes.example.com',
+        'Subject: Ticket',
+        '',
+        'Hello',
+      ]),
+    );
+    expect(report!.recipients[0]).toMatchObject({ recipient: 'jdoe@notes.example.com', reason: 'userunknown', decidedBy: 'phrase', hard: true });
+  });
+});
