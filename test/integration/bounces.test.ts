@@ -83,6 +83,11 @@ describe('bounces of the mail mailroom sends', () => {
     const [delivery] = await listTicketDeliveries(t.db, ticketId);
     expect(delivery!.state).toBe('failed');
     expect(delivery!.recipients[0]).toMatchObject({ state: 'failed', smtpCode: 550, enhancedStatus: '5.1.1', reason: 'userunknown', hard: true, remoteMta: 'mx.client.example' });
+    // The stored bounce says which evidence decided: here the specific RFC 3463 status.
+    const listing = { text: '', out: (s: string) => void (listing.text += s), err: () => {}, isTTY: false };
+    expect(await t.app.runCommand(['bounces', '--json'], listing)).toBe(0);
+    const stored = (JSON.parse(listing.text) as { bounces: Array<{ inboundId: number; recipients: Array<Record<string, unknown>> }> }).bounces.find((b) => b.inboundId === row.id);
+    expect(stored?.recipients[0]).toMatchObject({ recipient: 'ana@client.example', reason: 'userunknown', hard: true, decidedBy: 'status' });
     // An agent sees on the ticket which recipient failed and why.
     const io = { text: '', out: (s: string) => void (io.text += s), err: () => {}, isTTY: false };
     expect(await t.app.runCommand(['tickets', 'show', String(detail.ticket.number)], io)).toBe(0);

@@ -128,7 +128,7 @@ function describe(s: ParseSummary): string {
   if (s.bounce) {
     lines.push(`report:     ${s.bounce.kind} (${s.bounce.source})${s.bounce.originalMessageId ? `, original <${s.bounce.originalMessageId}>` : ''}`);
     for (const r of s.bounce.recipients) {
-      lines.push(`  ${r.action ?? '-'} ${r.recipient ?? '(unknown)'} ${[r.replyCode, r.status, r.reason, r.hard ? 'hard' : 'soft'].filter(Boolean).join(' ')}${r.diagnostic ? `: ${r.diagnostic.slice(0, 120)}` : ''}`);
+      lines.push(`  ${r.action ?? '-'} ${r.recipient ?? '(unknown)'} ${[r.replyCode, r.status, r.reason, r.hard ? 'hard' : 'soft', `(by ${r.decidedBy})`].filter(Boolean).join(' ')}${r.diagnostic ? `: ${r.diagnostic.slice(0, 120)}` : ''}`);
     }
   }
   lines.push('visible text:', s.visibleText || '(empty)', '');
