@@ -8,6 +8,7 @@ import { boundConnectAttempts, type SocketTarget } from './connect-attempts.js';
 import { attachCopyConnections, createCopyConnections } from './copy-connections.js';
 import * as schema from './schema.js';
 import { createStatementDeadline, type StatementDeadline } from './statement-deadline.js';
+import { wrapUnsafe } from './wrap-unsafe.js';
 
 /** The drizzle handle every query module takes; the same type for both drivers. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -133,20 +134,5 @@ function connectWithoutNagle(options: SocketTarget): net.Socket {
  * still goes as a simple query (postgres.js switches a COPY stream to the simple protocol).
  */
 function preparingEveryStatement(sql: Sql): Sql {
-  return new Proxy(sql, {
-    get(target, property, receiver) {
-      if (property === 'unsafe') {
-        return (query: string, parameters?: unknown[], options?: object) =>
-          target.unsafe(query, parameters as never, { ...options, prepare: true });
-      }
-      if (property === 'begin' || property === 'savepoint') {
-        return (...args: unknown[]) => {
-          const body = args.pop() as (tx: Sql) => unknown;
-          const original = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
-          return original.call(target, ...args, (tx: Sql) => body(preparingEveryStatement(tx)));
-        };
-      }
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-  });
+  return wrapUnsafe(sql, (unsafe) => ((query: string, parameters?: unknown[], options?: object) => unsafe(query, parameters as never, { ...options, prepare: true })) as Sql['unsafe']);
 }

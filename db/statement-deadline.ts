@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { createSilentConnections } from './silent-connections.js';
+import { wrapUnsafe } from './wrap-unsafe.js';
 
 /**
  * postgres.js has no deadline for a statement: on a connection whose peer stops answering (a
@@ -64,22 +65,7 @@ export function createStatementDeadline(deadlineMs: number): StatementDeadline {
       },
     });
 
-  const bound = <T extends Sql>(sql: T): T =>
-    new Proxy(sql, {
-      get(target, property, receiver) {
-        if (property === 'unsafe') {
-          return (...args: Parameters<Sql['unsafe']>) => deadlined(target.unsafe(...args));
-        }
-        if (property === 'begin' || property === 'savepoint') {
-          return (...args: unknown[]) => {
-            const body = args.pop() as (tx: Sql) => unknown;
-            const original = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
-            return original.call(target, ...args, (tx: Sql) => body(bound(tx)));
-          };
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
+  const bound = <T extends Sql>(sql: T): T => wrapUnsafe(sql, (unsafe) => ((...args: Parameters<Sql['unsafe']>) => deadlined(unsafe(...args))) as Sql['unsafe']);
 
   return {
     deadlineMs,

@@ -12,7 +12,8 @@ import { contacts, deliveries, deliveryRecipients, ticketParticipants } from '..
 import { addParticipants, createTicket, findTicketById, listTicketEvents, upsertContact } from '../../db/tickets.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';
-import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
+import { realMode } from '../helpers/mode.js';
+import { openScratchDatabase } from '../helpers/scratch-database.js';
 
 /*
  * What the sender records for each relay answer, read back row by row: the delivery's state and
@@ -20,24 +21,14 @@ import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
  * in how results are written (fewer statements) cannot change what is written.
  */
 let database: Database;
-const scratch = `mailroom_t_${randomBytes(6).toString('hex')}`;
+let scratch: Awaited<ReturnType<typeof openScratchDatabase>>;
 
 beforeAll(async () => {
-  if (realMode) {
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${scratch} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
-    database = await openDatabase({ url: databaseUrl(scratch), poolSize: 2, copyConnections: 1 });
-  } else {
-    database = await openDatabase({ pgliteDir: 'memory://' });
-    await migrateDatabase(database);
-  }
+  scratch = await openScratchDatabase();
+  database = scratch.database;
 });
 afterAll(async () => {
-  await database?.close();
-  if (realMode) {
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${scratch} with (force)`).finally(() => admin.end());
-  }
+  await scratch?.close();
 });
 
 /** A relay that answers each recipient as told: a [code, text] refusal at RCPT, 'down' for the whole transaction, else 250. */
@@ -224,7 +215,7 @@ describe('recording what the relay said', () => {
 describe('recording while a bounce is being recorded (PostgreSQL: PGlite has one connection)', () => {
   it.runIf(realMode)('counts a bounce committed while the sender waited for its row, and keeps what the bounce said', async () => {
     const { deliveryId } = await deliveryTo(['ana@client.example', 'bo@client.example']);
-    const bounce = postgres(databaseUrl(scratch), { max: 2, onnotice: () => {} });
+    const bounce = postgres(scratch.url!, { max: 2, onnotice: () => {} });
     try {
       const reserved = await bounce.reserve();
       await reserved`begin`;
@@ -232,7 +223,7 @@ describe('recording while a bounce is being recorded (PostgreSQL: PGlite has one
       const sending = send(deliveryId, {});
       // The sender's statement reads its rows before the bounce commits, then waits for bo's lock.
       await waitFor(async () => {
-        const [row] = await bounce`select count(*)::int as n from pg_stat_activity where datname = ${scratch} and wait_event_type = 'Lock'`;
+        const [row] = await bounce`select count(*)::int as n from pg_stat_activity where datname = ${scratch.name} and wait_event_type = 'Lock'`;
         return row!.n > 0 ? true : undefined;
       }, 'the sender to wait for the bounce’s row');
       await reserved`commit`;

@@ -11,7 +11,7 @@ import { claimInbound, finishInbound, lockInboundRowsForProcessing } from '../..
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
 import { addParticipants, addTicketEvent, createTicket, findContact, saveTicketEvaluation, upsertContact, upsertContactNoting } from '../../db/tickets.js';
-import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
+import { openScratchDatabase } from '../helpers/scratch-database.js';
 
 /*
  * Fixed statements bypass drizzle's result mapping, so their rows must come back typed as
@@ -19,24 +19,14 @@ import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
  * rows (PGlite in embedded mode, postgres.js in real mode).
  */
 let database: Database;
-const scratch = `mailroom_t_${randomBytes(6).toString('hex')}`;
+let scratch: Awaited<ReturnType<typeof openScratchDatabase>>;
 
 beforeAll(async () => {
-  if (realMode) {
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${scratch} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
-    database = await openDatabase({ url: databaseUrl(scratch), poolSize: 2, copyConnections: 1 });
-  } else {
-    database = await openDatabase({ pgliteDir: 'memory://' });
-    await migrateDatabase(database);
-  }
+  scratch = await openScratchDatabase();
+  database = scratch.database;
 });
 afterAll(async () => {
-  await database?.close();
-  if (realMode) {
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${scratch} with (force)`).finally(() => admin.end());
-  }
+  await scratch?.close();
 });
 
 const everyType = fixedStatement(
