@@ -13,7 +13,7 @@ import { addParticipants, createTicket, findTicketById, listTicketEvents, upsert
 import { captureLogs } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';
 import { realMode } from '../helpers/mode.js';
-import { openScratchDatabase } from '../helpers/scratch-database.js';
+import { useScratchDatabase } from '../helpers/scratch-database.js';
 
 /*
  * What the sender records for each relay answer, read back row by row: the delivery's state and
@@ -21,15 +21,7 @@ import { openScratchDatabase } from '../helpers/scratch-database.js';
  * in how results are written (fewer statements) cannot change what is written.
  */
 let database: Database;
-let scratch: Awaited<ReturnType<typeof openScratchDatabase>>;
-
-beforeAll(async () => {
-  scratch = await openScratchDatabase();
-  database = scratch.database;
-});
-afterAll(async () => {
-  await scratch?.close();
-});
+const scratch = useScratchDatabase((opened) => (database = opened));
 
 /** A relay that answers each recipient as told: a [code, text] refusal at RCPT, 'down' for the whole transaction, else 250. */
 function relay(answers: Record<string, [number, string] | 'down'>): OutboundTransport {

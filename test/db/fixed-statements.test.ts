@@ -11,7 +11,7 @@ import { claimInbound, finishInbound, lockInboundRowsForProcessing } from '../..
 import { migrateDatabase } from '../../db/migrate.js';
 import { articles, inboundMessages, ticketEvents, tickets } from '../../db/schema.js';
 import { addParticipants, addTicketEvent, createTicket, findContact, saveTicketEvaluation, upsertContact, upsertContactNoting } from '../../db/tickets.js';
-import { openScratchDatabase } from '../helpers/scratch-database.js';
+import { useScratchDatabase } from '../helpers/scratch-database.js';
 
 /*
  * Fixed statements bypass drizzle's result mapping, so their rows must come back typed as
@@ -19,15 +19,7 @@ import { openScratchDatabase } from '../helpers/scratch-database.js';
  * rows (PGlite in embedded mode, postgres.js in real mode).
  */
 let database: Database;
-let scratch: Awaited<ReturnType<typeof openScratchDatabase>>;
-
-beforeAll(async () => {
-  scratch = await openScratchDatabase();
-  database = scratch.database;
-});
-afterAll(async () => {
-  await scratch?.close();
-});
+const scratch = useScratchDatabase((opened) => (database = opened));
 
 const everyType = fixedStatement(
   `select $1::bigint as "big", $2::int as "small", $3::timestamptz as "at", $4::text[] as "list", $5::jsonb as "document",

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from './mode.js';
@@ -27,6 +28,26 @@ export async function openScratchDatabase(): Promise<{ database: Database; /** P
       await database.close();
       const dropping = admin();
       await dropping.unsafe(`drop database if exists ${scratch} with (force)`).finally(() => dropping.end());
+    },
+  };
+}
+
+/** openScratchDatabase for the whole file: opened before its tests (given to `onOpen`), closed after. */
+export function useScratchDatabase(onOpen: (database: Database) => void): { readonly url: string | null; readonly name: string | null } {
+  let scratch: Awaited<ReturnType<typeof openScratchDatabase>> | undefined;
+  beforeAll(async () => {
+    scratch = await openScratchDatabase();
+    onOpen(scratch.database);
+  });
+  afterAll(async () => {
+    await scratch?.close();
+  });
+  return {
+    get url() {
+      return scratch?.url ?? null;
+    },
+    get name() {
+      return scratch?.name ?? null;
     },
   };
 }
