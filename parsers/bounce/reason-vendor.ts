@@ -61,10 +61,6 @@ const VENDOR_RULES: readonly VendorRule[] = [
   { reason: 'blocked', test: (i) => /\b(?:tss09|ts03)\b/.test(i.text) },
   // 554 "delivery error: dd This user doesn't have a yahoo.com account": the mailbox does not exist.
   { reason: 'userunknown', test: (i) => /\bdd this user doesn't have an? [\w.-]{1,60} account\b/.test(i.text) },
-  // Orange / Wanadoo postmaster, "Codes erreurs" (https://postmaster.orange.fr/):
-  // OU-001 sending IP not allowed, OU-002 message refused for its content.
-  { reason: 'blocked', test: (i) => /\bou-001\b/.test(i.text) },
-  { reason: 'spamdetected', test: (i) => /\bou-002\b/.test(i.text) },
 ];
 
 /** The reason a vendor's documented code settles, or null. `text` must be lower case. */

@@ -44,11 +44,6 @@ describe('reasonOfVendorCode (layer 2)', () => {
     expect(vendor('', '554', "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]")).toBe('userunknown');
   });
 
-  it("reads Orange's OU-001 and OU-002 codes", () => {
-    expect(vendor('', '550', '550 mwinf5c10 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OU-001')).toBe('blocked');
-    expect(vendor('', '550', '550 5.7.1 Mail rejete. Mail rejected. OU-002')).toBe('spamdetected');
-  });
-
   it('says nothing about an undocumented reply', () => {
     expect(vendor('5.1.1', '550', '550 5.1.1 <a@example.org>: Recipient address rejected: User unknown')).toBeNull();
   });
