@@ -2,7 +2,7 @@
  * Bounce reason decision: status code, reply code and the remote server's words to one reason of
  * a closed vocabulary (`bounce/reasons.ts`), plus hard/soft.
  *
- * Decided in layers, each a pure function testable alone (issue 14):
+ * Decided in layers, each a pure function testable alone:
  *  - vendor (`bounce/reason-vendor.ts`): a code a provider documents (Microsoft 5.7.606-649,
  *    Yahoo TSS04, ...); it is more precise than the RFC 3463 status it travels with;
  *  - status (`bounce/reason-status.ts`): a specific RFC 3463 code (X.1.1, X.2.2, X.7.26, ...);
@@ -39,16 +39,15 @@ export interface ReasonInput {
 /** Longest diagnostic the phrase tables look at: hostile input cannot make matching slow. */
 const MAX_MATCH_CHARS = 4000;
 
-/** Reasons an RFC 3463 code stands for (RFC 3463 §3 and the IANA registry). */
-const STATUS_REASON: Record<string, BounceReason> = {
+/**
+ * The broad reason of the RFC 3463 codes the status layer (`bounce/reason-status.ts`) leaves
+ * open (RFC 3463 §3 and the IANA registry): a last default once vendor codes and words have
+ * said nothing. The specific codes are that layer's alone.
+ */
+const GENERIC_STATUS_REASON: Record<string, BounceReason> = {
   '2.1.5': 'delivered',
-  '4.1.6': 'hasmoved',
-  '4.1.7': 'rejected',
-  '4.1.8': 'rejected',
   '4.1.9': 'systemerror',
   '4.2.1': 'blocked',
-  '4.2.2': 'mailboxfull',
-  '4.2.3': 'exceedlimit',
   '4.2.4': 'filtered',
   '4.3.1': 'systemfull',
   '4.3.2': 'notaccept',
@@ -57,7 +56,6 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '4.4.1': 'expired',
   '4.4.2': 'networkerror',
   '4.4.3': 'systemerror',
-  '4.4.4': 'networkerror',
   '4.4.5': 'systemfull',
   '4.4.6': 'networkerror',
   '4.4.7': 'expired',
@@ -75,33 +73,19 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '4.7.12': 'securityerror',
   '4.7.15': 'securityerror',
   '4.7.16': 'mesgtoobig',
-  '4.7.24': 'authfailure',
-  '4.7.25': 'requireptr',
-  '4.7.26': 'authfailure',
   '5.1.0': 'userunknown',
-  '5.1.1': 'userunknown',
-  '5.1.2': 'hostunknown',
-  '5.1.3': 'userunknown',
   '5.1.4': 'filtered',
-  '5.1.6': 'hasmoved',
-  '5.1.7': 'rejected',
-  '5.1.8': 'rejected',
   '5.1.9': 'systemerror',
-  '5.1.10': 'notaccept',
   '5.2.0': 'filtered',
   '5.2.1': 'filtered',
-  '5.2.2': 'mailboxfull',
-  '5.2.3': 'exceedlimit',
   '5.2.4': 'filtered',
   '5.3.0': 'systemerror',
   '5.3.1': 'systemfull',
   '5.3.2': 'notaccept',
   '5.3.3': 'systemerror',
-  '5.3.4': 'mesgtoobig',
   '5.3.5': 'systemerror',
   '5.4.0': 'networkerror',
   '5.4.3': 'systemerror',
-  '5.4.4': 'hostunknown',
   '5.5.2': 'syntaxerror',
   '5.5.3': 'toomanyconn',
   '5.5.4': 'systemerror',
@@ -128,24 +112,12 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '5.7.9': 'securityerror',
   '5.7.10': 'securityerror',
   '5.7.11': 'securityerror',
-  '5.7.13': 'suspend',
   '5.7.14': 'securityerror',
   '5.7.15': 'securityerror',
   '5.7.16': 'mesgtoobig',
-  '5.7.17': 'hasmoved',
-  '5.7.18': 'hasmoved',
   '5.7.19': 'securityerror',
-  '5.7.20': 'authfailure',
-  '5.7.21': 'authfailure',
-  '5.7.22': 'authfailure',
-  '5.7.23': 'authfailure',
-  '5.7.24': 'authfailure',
-  '5.7.25': 'requireptr',
-  '5.7.26': 'authfailure',
-  '5.7.27': 'notaccept',
   '5.7.28': 'spamdetected',
   '5.7.29': 'authfailure',
-  '5.7.30': 'failedstarttls',
 };
 
 /** Reasons whose first guess is worth a second look with the diagnostic text. */
@@ -197,9 +169,9 @@ const PRIVATE_CODE: Partial<Record<BounceReason, string>> = {
   virusdetected: '981',
 };
 
-/** The reason an RFC 3463 code stands for, or null. */
-export function reasonOfStatus(status: string): BounceReason | null {
-  return STATUS_REASON[status] ?? null;
+/** The broad reason of a generic RFC 3463 code, or null. */
+function reasonOfGenericStatus(status: string): BounceReason | null {
+  return GENERIC_STATUS_REASON[status] ?? null;
 }
 
 /** True for a status like `5.0.910`: a private code, not an RFC 3463 one. */
@@ -220,7 +192,7 @@ export function privateStatus(reason: BounceReason, temporary: boolean): string 
   return `${temporary ? '4' : '5'}.0.${code}`;
 }
 
-/** Which layer decided a reason (issue 14): each is a pure function, testable alone. */
+/** Which layer decided a reason: each is a pure function, testable alone. */
 export type ReasonLayer = 'status' | 'vendor' | 'phrase' | 'family' | 'default' | 'report';
 
 export interface ReasonDecision {
@@ -269,7 +241,7 @@ export function decideBounceReason(input: ReasonInput): ReasonDecision {
   if (strong) return { reason: strong, decidedBy: 'phrase' };
   if (preset) return { reason: preset, decidedBy: 'family' };
 
-  const generic = reasonOfStatus(status);
+  const generic = reasonOfGenericStatus(status);
   if (generic && !WEAK_REASONS.has(generic) && diagnosticType === 'SMTP') return { reason: generic, decidedBy: 'status' };
   const weak = weakPhraseReason(text);
   if (weak) return { reason: weak, decidedBy: 'phrase' };

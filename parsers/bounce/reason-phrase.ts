@@ -32,7 +32,7 @@ export function matchesReason(reason: BounceReason, text: string): boolean {
   return false;
 }
 
-/** Policy, spam and reputation rejections: never read as an unknown address (issue 14). */
+/** Policy, spam and reputation rejections: never read as an unknown address. */
 export function isPolicyRejection(text: string): boolean {
   return matchesSpam(text) || matchesReason('badreputation', text) || matchesDnsbl(text) || /\bpolicy\b|\bpolicies\b/.test(text);
 }

@@ -13,7 +13,7 @@ const entries = JSON.parse(readFileSync(new URL('expected.json', CORPUS), 'utf8'
 type Half = 'tune' | 'unseen';
 const HALVES: Half[] = ['tune', 'unseen'];
 
-/** What the parser is asked to reach on the unseen half (issue 14). Printed, not asserted yet. */
+/** What the parser is to reach on the unseen half. Printed, not asserted yet. */
 const UNSEEN_TARGETS = { recipient: 0.98, status3463: 0.98, reason: 0.85, hardbounce: 0.95, crlfIdentical: 1 } as const;
 
 /**
