@@ -18,7 +18,6 @@ import { reasonOfSpecificStatus } from './bounce/reason-status.js';
 import { reasonOfVendorCode } from './bounce/reason-vendor.js';
 
 export { BOUNCE_REASONS, type BounceReason };
-export { matchesReason };
 
 export interface ReasonInput {
   /** RFC 3463 status, '' when none (private X.0.9NN codes are ignored). */

@@ -124,14 +124,8 @@ export function weakPhraseReason(text: string): BounceReason | null {
 }
 
 /** Sender-side rejections, but not "recipient address rejected" (which is about the recipient). */
-export function matchesSenderRejection(text: string): boolean {
-  for (const phrase of REASON_PHRASES.rejected ?? []) {
-    if (typeof phrase !== 'string') continue;
-    // Only about the sender when the sentence says so.
-    if (phrase === 'domain does not exist' || phrase === 'no such domain' || phrase === 'access denied') continue;
-    if (text.includes(phrase)) return true;
-  }
-  return false;
+function matchesSenderRejection(text: string): boolean {
+  return matchesReason('rejected', text);
 }
 
 /** "spam" is a short word: require it as a word and not inside a block-list name. */

@@ -275,10 +275,7 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'you do not have permission to post',
     'may not exist, or you may not have permission',
     'sender address domain',
-    'domain does not exist',
-    'no such domain',
     'rejected by sender',
-    'access denied',
     'is not a registered gateway user',
   ],
   hostunknown: [
