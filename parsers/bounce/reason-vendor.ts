@@ -25,6 +25,12 @@ function isMicrosoftBannedIp(status: string): boolean {
   return m !== null && Number(m[1]) >= 606 && Number(m[1]) <= 649;
 }
 
+/** A test for one code, given as the status or written in the reply's text. */
+function carriesCode(code: string): (input: VendorInput) => boolean {
+  const written = new RegExp(`\\b${code.replaceAll('.', '\\.')}\\b`);
+  return (i) => i.status === code || written.test(i.text);
+}
+
 const VENDOR_RULES: readonly VendorRule[] = [
   // Exchange Online, "Fix NDR error codes 5.7.606 through 5.7.649":
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-606-through-5-7-649-in-exchange-online
@@ -37,14 +43,14 @@ const VENDOR_RULES: readonly VendorRule[] = [
   { reason: 'userunknown', test: (i) => i.text.includes('recipient address rejected: access denied') },
   // Exchange Online, "Fix NDR error code 5.7.509": the sending domain does not pass DMARC.
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-509-in-exchange-online
-  { reason: 'authfailure', test: (i) => i.status === '5.7.509' || /\b5\.7\.509\b/.test(i.text) },
+  { reason: 'authfailure', test: carriesCode('5.7.509') },
   // Exchange Online, "Fix NDR error code 5.7.708": traffic not accepted from this IP (low reputation).
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-708-in-exchange-online
-  { reason: 'badreputation', test: (i) => i.status === '5.7.708' || /\b5\.7\.708\b/.test(i.text) },
+  { reason: 'badreputation', test: carriesCode('5.7.708') },
   // Exchange Online, "Non-delivery reports in Exchange Online" (the 5.4.3xx routing codes): 5.4.312
   // "DNS query failed", 5.4.316 "Message expired, connection refused", 5.4.300 "Message expired".
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online
-  { reason: 'networkerror', test: (i) => i.status === '5.4.312' || /\b5\.4\.312\b/.test(i.text) },
+  { reason: 'networkerror', test: carriesCode('5.4.312') },
   { reason: 'expired', test: (i) => /^[45]\.4\.(?:300|316)$/.test(i.status) || /\b[45]\.4\.(?:300|316)\b/.test(i.text) },
   // Google Workspace, "SMTP error reference" (https://support.google.com/a/answer/3726730):
   // 550 5.7.26 unauthenticated mail (DMARC/SPF/DKIM); 550 5.7.1 "[IP] ... low reputation";
