@@ -241,7 +241,7 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
   // A null-sender message from a person's address that reports nothing (no DSN, no report
   // sentence, no bounce subject, no code) may be an auto-reply: vacation programs send them so.
   const fromPersonReportingNothing =
-    envelope === '' && !dsn && !reportSentence && !isSystemSender(fromAddress) && !SUBJECT_MARKERS.some((re) => re.test(subject)) && (rows ?? []).every((r) => !r.status && !r.replyCode);
+    envelope === '' && !dsn && !reportSentence && !isMachineOrNoReplySender(fromAddress) && !SUBJECT_MARKERS.some((re) => re.test(subject)) && (rows ?? []).every((r) => !r.status && !r.replyCode);
 
   if (!rows || rows.length === 0) {
     // Apple Mail's "Unsubscribe" button mails the list a request marked X-Apple-Unsubscribe.
@@ -486,8 +486,11 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
   };
 }
 
-/** MAILER-DAEMON, postmaster and the like: a report's sender, never a person who replied. */
-function isSystemSender(address: string): boolean {
+/**
+ * MAILER-DAEMON, postmaster, root, no-reply: a report's sender, never a person who replied. Wider
+ * than isSystemSender in addresses.ts, which spares no-reply@ because web forms send from it.
+ */
+function isMachineOrNoReplySender(address: string): boolean {
   return address === '' || /^(?:mailer[-_]?daemon|mail[-_]daemon|post[-_]?master|root|noreply|no-reply)@/.test(address);
 }
 
