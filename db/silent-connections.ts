@@ -11,7 +11,7 @@ export interface SilentConnections {
   /** Wraps the client's socket function so every socket it opens is watched. */
   watch<T>(open: (target: T) => net.Socket): (target: T) => net.Socket;
   /** Closes with `reason` every socket that owes an answer and has read nothing for `silentMs`. */
-  closeSilent(silentMs: number, reason: () => Error): number;
+  closeSilent(silentMs: number, reason: () => Error): void;
 }
 
 const SYNC = 0x53; // 'S', frontend
@@ -63,14 +63,11 @@ export function createSilentConnections(): SilentConnections {
     },
     closeSilent(silentMs, reason) {
       const now = Date.now();
-      let closed = 0;
       for (const watched of sockets) {
         if (watched.owed === 0 || now - watched.quietSince < silentMs) continue;
         sockets.delete(watched);
         watched.socket.destroy(reason());
-        closed += 1;
       }
-      return closed;
     },
   };
 }

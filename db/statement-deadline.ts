@@ -14,7 +14,6 @@ import { wrapUnsafe } from './wrap-unsafe.js';
  *    fails with a StatementDeadlineError, wherever postgres.js lost it.
  */
 export interface StatementDeadline {
-  deadlineMs: number;
   /** statement_timeout for the client's connections, in ms. */
   serverTimeoutMs: number;
   /** Wraps the client's socket function so its sockets are watched. */
@@ -30,7 +29,7 @@ export class StatementDeadlineError extends Error {
 
 export function createStatementDeadline(deadlineMs: number): StatementDeadline {
   const silent = createSilentConnections();
-  const closeSilent = (): number =>
+  const closeSilent = (): void =>
     silent.closeSilent(deadlineMs, () => new StatementDeadlineError(`PostgreSQL owed an answer on this connection and sent nothing for ${deadlineMs} ms; the connection was closed`));
   const sweep = setInterval(closeSilent, Math.max(50, Math.floor(deadlineMs / 4)));
   sweep.unref();
@@ -68,7 +67,6 @@ export function createStatementDeadline(deadlineMs: number): StatementDeadline {
   const bound = <T extends Sql>(sql: T): T => wrapUnsafe(sql, (unsafe) => ((...args: Parameters<Sql['unsafe']>) => deadlined(unsafe(...args))) as Sql['unsafe']);
 
   return {
-    deadlineMs,
     serverTimeoutMs: Math.floor(deadlineMs * 0.75),
     watchSockets: (open) => silent.watch(open),
     bound,
