@@ -80,3 +80,8 @@ export function buildArf(options: { to: string; originalMessageId: string; compl
     '',
   ].join('\r\n');
 }
+
+/** A message from its lines, joined with CRLF as mail travels. */
+export function eml(lines: string[]): Buffer {
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+}

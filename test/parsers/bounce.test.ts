@@ -2,11 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { looksLikeBounce, parseBounce, type BounceReport } from '../../parsers/bounce.js';
 import { BOUNCE_REASONS, classifyBounceReason, isHardBounce } from '../../parsers/bounce-reason.js';
 import { parseDeliveryStatus } from '../../parsers/delivery-status.js';
+import { eml } from '../helpers/dsn.js';
 
-/** Joins lines with CRLF, as mail travels. */
-function eml(lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'utf8');
-}
 
 const TEXTBOOK_DSN = eml([
   'Return-Path: <>',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBounce } from '../../../parsers/bounce.js';
-
-const eml = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'utf8');
+import { eml } from '../../helpers/dsn.js';
 
 describe('parseBounce: auto-replies without Auto-Submitted', () => {
   it('reads a null-sender reply from a person, marked Precedence: bulk, as an auto-reply (RFC 3834 §3.1.8)', async () => {
