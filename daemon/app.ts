@@ -152,7 +152,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     const makeQueue = (spec: QueueSpec, maxAttempts: number): JobQueue =>
       config.redisUrl
         ? createBullmqQueue(logger.child({ component: 'queue', queue: spec.name }), { redisUrl: config.redisUrl, spec, prefix: deps.queuePrefix, maxAttempts, outage: redisOutage })
-        : createInProcessQueue(logger.child({ component: 'queue', queue: spec.name }), spec, maxAttempts);
+        : createInProcessQueue(logger.child({ component: 'queue', queue: spec.name }), spec, { maxAttempts });
     queue = makeQueue(QUEUES.inbound, config.worker.maxAttempts);
     // Deferrals are scheduled on the delivery row (next_attempt_at); the queue retries only crashes.
     outboundQueue = makeQueue(QUEUES.outbound, config.worker.maxAttempts);

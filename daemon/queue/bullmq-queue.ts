@@ -4,14 +4,17 @@ import { withDeadline } from '../deadline.js';
 import { createFailureStreak, type FailureStreak } from '../failure-streak.js';
 import { createPermits } from '../permits.js';
 import type { Logger } from '../logger.js';
-import { jobId, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
+import { jobAttempts, jobId, retryDelayMs, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
   spec: QueueSpec;
   /** Key prefix; tests use a unique one each. @defaultValue 'mailroom' */
   prefix?: string;
+  /** A row's attempts (MAILROOM_MAX_ATTEMPTS); a job runs up to jobAttempts(this) times. */
   maxAttempts: number;
+  /** The wait before a failed job's next run. @defaultValue retryDelayMs */
+  retryDelay?: (attempt: number) => number;
   /** Shared by the queues on one Redis, so an outage is logged once. @defaultValue one of its own */
   outage?: FailureStreak;
   /** How long close() waits for running jobs and Redis before it disconnects. @defaultValue 10 s */
@@ -83,8 +86,9 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
     connection: producer,
     prefix,
     defaultJobOptions: {
-      attempts: options.maxAttempts,
-      backoff: { type: 'exponential', delay: 1000 },
+      attempts: jobAttempts(options.maxAttempts),
+      // The worker's backoffStrategy: BullMQ's exponential one has no cap (the 15th run would wait 4.5 h).
+      backoff: { type: 'capped' },
       // The spool row records the outcome; finished jobs must not block a later replay's id.
       removeOnComplete: true,
       removeOnFail: true,
@@ -154,7 +158,7 @@ export function createBullmqQueue(logger: Logger, options: BullmqQueueOptions): 
           const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;
         },
-        { connection, prefix, concurrency, autorun: true },
+        { connection, prefix, concurrency, autorun: true, settings: { backoffStrategy: options.retryDelay ?? retryDelayMs } },
       );
       worker.on('error', onError('queue.worker_error'));
       worker.on('failed', (job, err) =>

@@ -1,11 +1,20 @@
 import type { Logger } from '../logger.js';
-import { retryDelayMs, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
+import { jobAttempts, retryDelayMs, type JobHandler, type JobQueue, type QueueSpec } from './job-queue.js';
 
 /**
  * The queue of a single daemon without Redis. Nothing here needs to survive a crash: the spool
  * rows do, and the sweeper re-enqueues them at start-up.
  */
-export function createInProcessQueue(logger: Logger, spec: QueueSpec, maxAttempts: number): JobQueue {
+export interface InProcessQueueOptions {
+  /** A row's attempts (MAILROOM_MAX_ATTEMPTS); a job runs up to jobAttempts(this) times. */
+  maxAttempts: number;
+  /** The wait before a failed job's next run. @defaultValue retryDelayMs */
+  retryDelay?: (attempt: number) => number;
+}
+
+export function createInProcessQueue(logger: Logger, spec: QueueSpec, options: InProcessQueueOptions): JobQueue {
+  const runs = jobAttempts(options.maxAttempts);
+  const retryDelay = options.retryDelay ?? retryDelayMs;
   const waiting: number[] = [];
   const known = new Set<number>();
   const attempts = new Map<number, number>();
@@ -35,14 +44,14 @@ export function createInProcessQueue(logger: Logger, spec: QueueSpec, maxAttempt
       known.delete(id);
       attempts.delete(id);
     } catch (err) {
-      if (attempt >= maxAttempts || closed) {
+      if (attempt >= runs || closed) {
         // The row stays unfinished in the database; the sweeper will offer it again.
         logger.warn({ event: 'queue.job_abandoned', queue: spec.name, id, attempt, err }, 'job failed; left to the sweeper');
         known.delete(id);
         attempts.delete(id);
         return;
       }
-      const delay = retryDelayMs(attempt);
+      const delay = retryDelay(attempt);
       logger.warn({ event: 'queue.job_retry', queue: spec.name, id, attempt, delayMs: delay, err }, 'job failed; retrying');
       const timer = setTimeout(() => {
         timers.delete(timer);

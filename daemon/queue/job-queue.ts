@@ -31,6 +31,20 @@ export function retryDelayMs(attempt: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** Runs of a job beyond its rows' own attempts: on retryDelayMs, about nine minutes of outage. */
+const OUTAGE_RUNS = 10;
+
+/**
+ * How many times the queue runs a job before leaving its rows to the sweeper. A row counts its
+ * own attempts (`rowAttempts`, MAILROOM_MAX_ATTEMPTS) and its handler fails the row that used them
+ * all; a job also fails while the database is unreachable, which costs its rows nothing. Had the
+ * queue stopped at `rowAttempts` too, a ten-second outage could use up a job's runs and leave a
+ * row the handler could not hand back in `processing`, untouched until the sweeper's lease ran out.
+ */
+export function jobAttempts(rowAttempts: number): number {
+  return rowAttempts + OUTAGE_RUNS;
+}
+
 /** BullMQ refuses all-digit custom ids, and ':' is its key separator. */
 export function jobId(spec: QueueSpec, id: number): string {
   return `${spec.job}-${id}`;
