@@ -178,7 +178,6 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'unknown local part',
     'unknown address',
     'illegal user',
-    'unrouteable address',
     'no valid recipients',
     'is not a registered',
     'addressee unknown',
@@ -299,6 +298,13 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'not a valid domain',
     'domain may not exist',
     'or domain may not exist',
+    // Exim's own messages for a domain it cannot route to (route.c, routers/dnslookup.c,
+    // transports/smtp.c); without them "non-existent" read as an unknown user.
+    'unrouteable address',
+    'all relevant mx records point to non-existent hosts',
+    'all host address lookups failed permanently',
+    // Exchange Online's 5.4.310: "DNS domain example.org does not exist".
+    /\bdomain [a-z0-9.-]{1,253} does not exist/,
   ],
   spamdetected: [
     'spam',

@@ -17,6 +17,12 @@ describe('strongPhraseReason (layer 3)', () => {
     ['User jdoe (jdoe@example.org) not listed in Domino Directory', '', 'userunknown'], // Domino router's own sentence
     ['550 Requested action not taken: Invalid final delivery userid', '', 'userunknown'], // IMail's own sentence
     ['Blocked by SpamAssassin', 'DATA', 'spamdetected'], // spamass-milter's reply
+    // Exim's own messages for a domain it cannot route to, and Exchange Online's 5.4.310: words
+    // like "non-existent" in them are about the domain, not an unknown user.
+    ['all relevant MX records point to non-existent hosts', '', 'hostunknown'],
+    ['Unrouteable address', '', 'hostunknown'],
+    ['all host address lookups failed permanently', '', 'hostunknown'],
+    ['DNS domain example.org does not exist [Message=InfoDomainNonexistent]', '', 'hostunknown'],
   ])('"%s" (%s) is %s', (text, command, reason) => {
     expect(strong(text, command)).toBe(reason);
   });
