@@ -65,6 +65,10 @@ const VENDOR_RULES: readonly VendorRule[] = [
   // TSS04 deferred for unexpected volume or user complaints; TSS09 / TS03 permanently deferred (blocked).
   { reason: 'badreputation', test: (i) => /\btss04\b/.test(i.text) },
   { reason: 'blocked', test: (i) => /\b(?:tss09|ts03)\b/.test(i.text) },
+  // Cox, "Error Codes" (http://postmaster.cox.net/confluence/display/postmaster/Error+Codes, the page
+  // its replies link to): CXBL and CDRBL block the sending IP for spam-like behaviour; IPBL0001 to
+  // IPBL1000 say which DNS block lists name it.
+  { reason: 'blocked', test: (i) => /\b(?:ipbl[01]{4}|cxbl|cdrbl)\b/.test(i.text) },
   // 554 "delivery error: dd This user doesn't have a yahoo.com account": the mailbox does not exist.
   { reason: 'userunknown', test: (i) => /\bdd this user doesn't have an? [\w.-]{1,60} account\b/.test(i.text) },
 ];

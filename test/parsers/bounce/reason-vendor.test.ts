@@ -31,6 +31,13 @@ describe('reasonOfVendorCode (layer 2)', () => {
     expect(vendor('5.7.9', '554', '554 5.7.9 [TSS09] All messages from 192.0.2.1 will be permanently deferred')).toBe('blocked');
   });
 
+  it("reads Cox's block codes (CXBL, CDRBL, IPBLnnnn) as a blocked sending IP", () => {
+    expect(vendor('', '554', '554 cdptpa-omtalb-2 cox.net IPBL1000 192.0.2.1 blocked. Refer to: http://postmaster.cox.net/confluence/display/postmaster/Error+Codes')).toBe('blocked');
+    expect(vendor('', '554', '554 fed1rmimpi-04 cox.net CXBL 192.0.2.1 rejected')).toBe('blocked');
+    expect(vendor('', '421', '421 cox.net CDRBL 192.0.2.1 temporarily blocked')).toBe('blocked');
+    expect(vendor('', '550', '550 IPBL2000 is no code of theirs')).toBeNull();
+  });
+
   it("reads Exchange Online's 5.4.312 as a DNS failure and 5.4.316 as expiry", () => {
     expect(vendor('5.4.312', '550', '550 5.4.312 Message expired, DNS query failed')).toBe('networkerror');
     expect(vendor('5.4.316', '550', '550 5.4.316 Message expired, connection refused')).toBe('expired');
