@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseBounce } from '../../parsers/bounce.js';
+import type { CorpusEntry } from '../helpers/bounce-scoring.js';
+
+// Ways one bounce reaches us written differently by different software, none of which changes what
+// it says: DSN field names in any case (RFC 3464 fields are case-insensitive, RFC 5322 §1.2.2), a
+// space before the colon (obsolete syntax, RFC 5322 §4.5), and a single-part body sent
+// quoted-printable or base64 (RFC 2045 §6) instead of as it is. Each must give the rows the message
+// gives as it is. Run over every bounce of both corpora that may be read (the own corpus' unseen
+// half is left out, as everywhere but its own scoring).
+
+const CORPORA = [new URL('../../../shared/corpus/bounces/', import.meta.url), new URL('own-bounces/', import.meta.url)];
+
+const messages = CORPORA.flatMap((corpus) =>
+  (JSON.parse(readFileSync(new URL('expected.json', corpus), 'utf8')) as CorpusEntry[])
+    .filter((entry) => entry.variant === 'lf' && entry.split !== 'unseen' && entry.expected.length > 0)
+    .map((entry) => ({ name: entry.file, raw: readFileSync(new URL(entry.file, corpus), 'latin1').replace(/\r\n/g, '\n') })),
+);
+
+const DSN_FIELD = /^(final-recipient|original-recipient|action|status|diagnostic-code|remote-mta|reporting-mta|arrival-date|last-attempt-date|received-from-mta)(\s*):/gim;
+
+/** What the rows say, in a form two parses can be compared by. */
+async function rowsOf(raw: string): Promise<string> {
+  const report = await parseBounce(Buffer.from(raw, 'latin1'));
+  return JSON.stringify(report && { kind: report.kind, rows: report.recipients.map((r) => [r.recipient, r.action, r.replyCode, r.status, r.reason, r.hard]) });
+}
+
+/** Quoted-printable as RFC 2045 §6.7 writes it: `=XX` for `=` and 8-bit bytes, soft breaks before 76 characters. */
+function quotedPrintable(body: string): string {
+  const hex = (c: string) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  return body
+    .split('\n')
+    .map((line) => {
+      let rest = line.replace(/[=\x80-\xff]/g, hex).replace(/[ \t]$/, hex);
+      const pieces: string[] = [];
+      while (rest.length > 75) {
+        let cut = 75;
+        while (rest[cut - 1] === '=' || rest[cut - 2] === '=') cut -= 1;
+        pieces.push(`${rest.slice(0, cut)}=`);
+        rest = rest.slice(cut);
+      }
+      return [...pieces, rest].join('\n');
+    })
+    .join('\n');
+}
+
+/** The same single-part message with its body in another transfer encoding, or null for a multipart one. */
+function reencoded(raw: string, encoding: 'quoted-printable' | 'base64'): string | null {
+  const split = raw.indexOf('\n\n');
+  if (split < 0) return null;
+  const head = raw.slice(0, split);
+  if (/^content-type:\s*multipart/im.test(head) || /^content-transfer-encoding:\s*(?:base64|quoted-printable)/im.test(head)) return null;
+  const body = raw.slice(split + 2);
+  const otherHeaders = head.replace(/^content-transfer-encoding:.*(?:\n[ \t].*)*\n?/gim, '').replace(/\n+$/, '');
+  const encoded = encoding === 'base64' ? Buffer.from(body, 'latin1').toString('base64').replace(/.{76}/g, '$&\n') : quotedPrintable(body);
+  return `${otherHeaders}\nContent-Transfer-Encoding: ${encoding}\n\n${encoded}`;
+}
+
+describe('bounce parsing does not depend on how a message is written', () => {
+  it('reads DSN field names in any case and with a space before the colon alike', async () => {
+    const changed: string[] = [];
+    let compared = 0;
+    for (const { name, raw } of messages) {
+      if (!raw.match(DSN_FIELD)) continue;
+      const original = await rowsOf(raw);
+      for (const rewrite of [(n: string) => n.toUpperCase() + ':', (n: string) => n.toLowerCase() + ':', (n: string) => `${n} :`]) {
+        compared += 1;
+        if ((await rowsOf(raw.replace(DSN_FIELD, (_all, field: string) => rewrite(field)))) !== original) changed.push(name);
+      }
+    }
+    console.log(`bounce invariance, DSN field spelling: ${compared - changed.length}/${compared} identical`);
+    expect(compared).toBeGreaterThan(100);
+    expect(changed).toEqual([]);
+  });
+
+  it('reads a single-part bounce sent quoted-printable or base64 as it reads it sent as it is', async () => {
+    const changed: string[] = [];
+    let compared = 0;
+    for (const { name, raw } of messages) {
+      for (const encoding of ['quoted-printable', 'base64'] as const) {
+        const variant = reencoded(raw, encoding);
+        if (variant === null) continue;
+        compared += 1;
+        if ((await rowsOf(variant)) !== (await rowsOf(raw))) changed.push(`${name} (${encoding})`);
+      }
+    }
+    console.log(`bounce invariance, transfer encodings: ${compared - changed.length}/${compared} identical`);
+    expect(compared).toBeGreaterThan(50);
+    expect(changed).toEqual([]);
+  });
+});
