@@ -32,6 +32,8 @@ export interface TextRecipient {
   preset: BounceReason | null;
   /** Upper-case DSN diagnostic type (`SMTP`, `X-POSTFIX`), when a DSN said so. */
   diagnosticType?: string;
+  /** The sending MTA's own class of the failure, when its DSN carries one (`powermta:bad-mailbox`). */
+  mtaCategory?: string;
   /** The server's replies from a Sendmail transcript, when the report has one. */
   transcriptReply?: string;
 }

@@ -33,6 +33,8 @@ export interface ReasonInput {
   action?: string | null;
   /** A reason the MTA-specific parser read from its own table. */
   preset?: BounceReason | null;
+  /** The sending MTA's own class of the failure from its DSN, as `mta:class` (`powermta:bad-mailbox`). */
+  mtaCategory?: string;
 }
 
 /** Longest diagnostic the phrase tables look at: hostile input cannot make matching slow. */
@@ -216,7 +218,7 @@ export function decideBounceReason(input: ReasonInput): ReasonDecision {
   const diagnosticType = (input.diagnosticType ?? '').toUpperCase();
   const temporary = status.startsWith('4') || input.replyCode.startsWith('4');
 
-  const vendor = reasonOfVendorCode({ status, replyCode: input.replyCode, text });
+  const vendor = reasonOfVendorCode({ status, replyCode: input.replyCode, text, mtaCategory: input.mtaCategory });
   if (vendor) return { reason: vendor, decidedBy: 'vendor' };
 
   // Local delivery errors (X-Postfix, X-Unix: a full disk, a failing program) are not SMTP replies.

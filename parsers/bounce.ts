@@ -385,6 +385,12 @@ function excludedAddresses(headers: ReadonlyMap<string, string[]>, original: Ori
   return out;
 }
 
+/** An MTA's own class of the failure in a DSN extension field, as `mta:class` (lower case), or undefined. */
+function mtaCategoryOf(extra: ReadonlyMap<string, string>): string | undefined {
+  const powermta = extra.get('x-powermta-bouncecategory')?.trim().toLowerCase();
+  return powermta ? `powermta:${powermta.slice(0, 40)}` : undefined;
+}
+
 /** DSN recipients, completed from the text: diagnostic, reply code, command, remote MTA. */
 function mergeDsn(dsn: DeliveryStatus, textRows: readonly TextRecipient[]): TextRecipient[] {
   const rows: TextRecipient[] = [];
@@ -433,6 +439,7 @@ function mergeDsn(dsn: DeliveryStatus, textRows: readonly TextRecipient[]): Text
       command,
       preset: fromText?.preset ?? null,
       diagnosticType: r.diagnosticType,
+      mtaCategory: mtaCategoryOf(r.extra),
     });
   }
   return rows;
@@ -467,6 +474,7 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
     command: row.command,
     action: row.action,
     preset: row.preset,
+    mtaCategory: row.mtaCategory,
   });
   const temporary = row.replyCode.startsWith('4') || (!row.replyCode && /temporary failure|retry timeout exceeded|temporarily/i.test(row.diagnostic));
   const finalStatus = status || privateStatus(reason, temporary);

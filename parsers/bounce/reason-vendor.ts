@@ -12,6 +12,8 @@ export interface VendorInput {
   replyCode: string;
   /** Lower-case diagnostic. */
   text: string;
+  /** The sending MTA's own class of the failure, `mta:class` in lower case (`powermta:bad-mailbox`). */
+  mtaCategory?: string;
 }
 
 interface VendorRule {
@@ -73,8 +75,41 @@ const VENDOR_RULES: readonly VendorRule[] = [
   { reason: 'userunknown', test: (i) => /\bdd this user doesn't have an? [\w.-]{1,60} account\b/.test(i.text) },
 ];
 
-/** The reason a vendor's documented code settles, or null. `text` must be lower case. */
+/**
+ * PowerMTA's bounce categories (its User's Guide, "Bounce categories"; the DSN field
+ * X-PowerMTA-BounceCategory): its own reading of the remote reply, by its configured patterns.
+ * `other` says nothing and is left out.
+ */
+const POWERMTA_CATEGORIES: Readonly<Record<string, BounceReason>> = {
+  'bad-mailbox': 'userunknown', // "bad, invalid, or non-existent recipient addresses"
+  'bad-domain': 'hostunknown', // "invalid or non-existing domains"
+  'inactive-mailbox': 'suspend', // "expired, inactive, or disabled recipient addresses"
+  'quota-issues': 'mailboxfull',
+  'spam-related': 'spamdetected',
+  'virus-related': 'virusdetected',
+  'content-related': 'contenterror',
+  'policy-related': 'policyviolation',
+  'relaying-issues': 'norelaying',
+  'message-expired': 'expired',
+  'no-answer-from-host': 'networkerror',
+  'bad-connection': 'networkerror',
+  'routing-errors': 'systemerror', // "mail routing issues for recipient domain"
+  'bad-configuration': 'systemerror', // "configuration issues with remote host"
+  'protocol-errors': 'syntaxerror', // "SMTP protocol syntax or sequence errors"
+  'invalid-sender': 'rejected', // "invalid DNS or MX entry for sending domain"
+};
+
+/** The reason a sending MTA's own category names, or null. */
+function reasonOfMtaCategory(category: string | undefined): BounceReason | null {
+  if (!category?.startsWith('powermta:')) return null;
+  return POWERMTA_CATEGORIES[category.slice('powermta:'.length)] ?? null;
+}
+
+/**
+ * The reason a vendor's documented code settles, or null. `text` must be lower case. A mailbox
+ * provider's code in the reply comes first: the sending MTA's category is its reading of that reply.
+ */
 export function reasonOfVendorCode(input: VendorInput): BounceReason | null {
   for (const rule of VENDOR_RULES) if (rule.test(input)) return rule.reason;
-  return null;
+  return reasonOfMtaCategory(input.mtaCategory);
 }

@@ -225,6 +225,34 @@ describe('parseBounce', () => {
     expect(report!.recipients[1]!.diagnostic).toBe('connect to mx.example.com[192.0.2.7]:25: Connection timed out');
   });
 
+  it("takes the reason from PowerMTA's own bounce category when the reply names none (decidedBy vendor)", async () => {
+    const powermta = eml([
+      'From: <mailer-daemon@mta.example.net>',
+      'To: <bounces+t0k3n@mailroom.example.com>',
+      'Subject: Delivery report',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+      '',
+      '--B',
+      'Content-Type: text/plain',
+      '',
+      'This is a delivery report.',
+      '--B',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mta.example.net',
+      '',
+      'Final-Recipient: rfc822; closed@example.org',
+      'Action: failed',
+      'Status: 5.0.0 (undefined status)',
+      'Diagnostic-Code: smtp; 550 Requested action not taken',
+      'X-PowerMTA-BounceCategory: inactive-mailbox',
+      '--B--',
+    ]);
+    const report = await parseBounce(powermta);
+    expect(report!.recipients[0]).toMatchObject({ recipient: 'closed@example.org', reason: 'suspend', decidedBy: 'vendor', hard: false });
+  });
+
   it('reports delay when every recipient is delayed', async () => {
     const onlyDelayed = Buffer.from(
       TEXTBOOK_DSN.toString('utf8').replace(/Final-Recipient: rfc822; Gone@Example\.org[\s\S]*?\r\n\r\n/, ''),

@@ -38,6 +38,16 @@ describe('reasonOfVendorCode (layer 2)', () => {
     expect(vendor('', '550', '550 IPBL2000 is no code of theirs')).toBeNull();
   });
 
+  it("reads PowerMTA's own bounce category, after a mailbox provider's code in the reply", () => {
+    const category = (mtaCategory: string, text = '550 requested action not taken') => reasonOfVendorCode({ status: '5.0.0', replyCode: '550', text, mtaCategory });
+    expect(category('powermta:bad-mailbox')).toBe('userunknown');
+    expect(category('powermta:inactive-mailbox')).toBe('suspend');
+    expect(category('powermta:quota-issues')).toBe('mailboxfull');
+    expect(category('powermta:policy-related')).toBe('policyviolation');
+    expect(category('powermta:other')).toBeNull();
+    expect(category('powermta:bad-mailbox', '554 5.7.9 [tss09] all messages from 192.0.2.1 will be permanently deferred')).toBe('blocked');
+  });
+
   it("reads Exchange Online's 5.4.312 as a DNS failure and 5.4.316 as expiry", () => {
     expect(vendor('5.4.312', '550', '550 5.4.312 Message expired, DNS query failed')).toBe('networkerror');
     expect(vendor('5.4.316', '550', '550 5.4.316 Message expired, connection refused')).toBe('expired');
