@@ -6,7 +6,7 @@
  * weak ones only hint (system error, timed out) and lose to a generic status code's meaning.
  */
 import type { BounceReason } from './reasons.js';
-import { MTA_SENTENCES, REASON_PHRASES } from './reason-phrases.js';
+import { CONTEXT_PATTERNS, MTA_SENTENCES, REASON_PHRASES } from './reason-phrases.js';
 
 export interface PhraseInput {
   /** Lower-case diagnostic, CR-free. */
@@ -34,7 +34,7 @@ export function matchesReason(reason: BounceReason, text: string): boolean {
 
 /** Policy, spam and reputation rejections: never read as an unknown address. */
 export function isPolicyRejection(text: string): boolean {
-  return matchesSpam(text) || matchesReason('badreputation', text) || matchesDnsbl(text) || /\bpolicy\b|\bpolicies\b/.test(text);
+  return matchesSpam(text) || matchesReason('badreputation', text) || matchesDnsbl(text) || CONTEXT_PATTERNS.policyWord.test(text);
 }
 
 /** Userunknown words, not about the sender, the domain or a policy. */
@@ -68,8 +68,8 @@ const STRONG_PROBES: ReadonlyArray<[BounceReason, (p: PhraseInput) => boolean]> 
   // An address failure answering MAIL FROM is about the sender's address.
   ['rejected', (p) => matchesSenderRejection(p.text) || (p.command === 'MAIL' && matchesReason('userunknown', p.text))],
   // hostunknown is permanent; a 4xx DNS failure may resolve later (networkerror).
-  ['hostunknown', (p) => !p.temporary && !/try again|temporar/.test(p.text) && matchesReason('hostunknown', p.text)],
-  ['virusdetected', (p) => /\bvirus(?:es)? (?:detected|found)|contains? (?:a |an )?virus|infected|malware|mcspamsignature/.test(p.text)],
+  ['hostunknown', (p) => !p.temporary && !CONTEXT_PATTERNS.temporary.test(p.text) && matchesReason('hostunknown', p.text)],
+  ['virusdetected', (p) => CONTEXT_PATTERNS.virusFound.test(p.text)],
   // "Client host blocked for spamming": the sending host is refused (blocked), not this message's content.
   ['spamdetected', (p) => matchesSpam(p.text) && !isSendingHostBlocked(p.text)],
   ['speeding', (p) => matchesReason('speeding', p.text)],
@@ -98,9 +98,6 @@ const WEAK_ORDER: readonly BounceReason[] = [
   'mailererror',
 ];
 
-/** Phrases that say the domain takes no mail at all (RFC 7505 null MX and the like). */
-const STRONG_NOTACCEPT = /null mx|doesn't receive email|does not receive email|does not accept mail|no smtp service|couldn't find a mail exchanger|could not find a mail exchanger|not accepting network messages/;
-
 /** The reason a precise phrase names, or null. */
 export function strongPhraseReason(input: PhraseInput): BounceReason | null {
   const own = mtaSentenceReason(input.text);
@@ -116,7 +113,7 @@ function mtaSentenceReason(text: string): BounceReason | null {
 
 /** The reason a hinting phrase names, or null. */
 export function weakPhraseReason(text: string): BounceReason | null {
-  if (STRONG_NOTACCEPT.test(text)) return 'notaccept';
+  if (CONTEXT_PATTERNS.domainTakesNoMail.test(text)) return 'notaccept';
   for (const reason of WEAK_ORDER) {
     if (reason === 'spamdetected' ? matchesSpam(text) : matchesReason(reason, text)) return reason;
   }
@@ -130,8 +127,8 @@ function matchesSenderRejection(text: string): boolean {
 
 /** "spam" is a short word: require it as a word and not inside a block-list name. */
 function matchesSpam(text: string): boolean {
-  if (text.includes('spamhaus') || text.includes('spamcop')) return false;
-  if (/\bspam\b|\bube\b|\buce\b/.test(text)) return true;
+  if (CONTEXT_PATTERNS.spamInListName.some((name) => text.includes(name))) return false;
+  if (CONTEXT_PATTERNS.spamWord.test(text)) return true;
   for (const phrase of REASON_PHRASES.spamdetected ?? []) {
     if (typeof phrase === 'string' && phrase.length > 4 && text.includes(phrase)) return true;
   }
@@ -140,10 +137,10 @@ function matchesSpam(text: string): boolean {
 
 /** The reply refuses the sending host or IP address itself. */
 function isSendingHostBlocked(text: string): boolean {
-  return /client host (?:\S+ )?(?:blocked|rejected)|(?:ip|ip address|host) (?:\S+ )?(?:is )?(?:blocked|blacklisted|blocklisted)|blocked using/.test(text);
+  return CONTEXT_PATTERNS.sendingHostBlocked.test(text);
 }
 
 /** A DNS block list named in the reply, e.g. `blocked using zen.spamhaus.org`. */
 function matchesDnsbl(text: string): boolean {
-  return /\b(spamhaus|spamcop|sorbs|barracudacentral|dnsbl|rbl)\b/.test(text);
+  return CONTEXT_PATTERNS.dnsBlockList.test(text);
 }

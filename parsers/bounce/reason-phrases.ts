@@ -509,3 +509,26 @@ export const MTA_SENTENCES: ReadonlyArray<readonly [string, BounceReason]> = [
   // Google Groups' refusal to non-members, "The group you tried to contact ... may not exist".
   ['group you tried to contact', 'rejected'],
 ];
+
+/**
+ * Words whose meaning depends on what else the text says, used by the phrase layer's probes
+ * (`reason-phrase.ts`) rather than as entries of one reason's table.
+ */
+export const CONTEXT_PATTERNS = {
+  /** "spam" and its abbreviations as whole words (UBE, UCE: unsolicited bulk/commercial e-mail). */
+  spamWord: /\bspam\b|\bube\b|\buce\b/,
+  /** Block-list operators whose names contain "spam": naming them is a DNSBL listing, not a spam verdict. */
+  spamInListName: ['spamhaus', 'spamcop'] as readonly string[],
+  /** A DNS block list named in the reply, e.g. `blocked using zen.spamhaus.org`. */
+  dnsBlockList: /\b(spamhaus|spamcop|sorbs|barracudacentral|dnsbl|rbl)\b/,
+  /** The reply refuses the sending host or IP address itself (Postfix "Client host rejected", and the like). */
+  sendingHostBlocked: /client host (?:\S+ )?(?:blocked|rejected)|(?:ip|ip address|host) (?:\S+ )?(?:is )?(?:blocked|blacklisted|blocklisted)|blocked using/,
+  /** The domain takes no mail at all: RFC 7505 null MX and the like. */
+  domainTakesNoMail: /null mx|doesn't receive email|does not receive email|does not accept mail|no smtp service|couldn't find a mail exchanger|could not find a mail exchanger|not accepting network messages/,
+  /** A virus verdict, stricter than the virusdetected table's single words (a "virus" may be a signature's name). */
+  virusFound: /\bvirus(?:es)? (?:detected|found)|contains? (?:a |an )?virus|infected|malware|mcspamsignature/,
+  /** Words that make a DNS failure temporary (Postfix "Host not found, try again"). */
+  temporary: /try again|temporar/,
+  /** The reply names a policy. */
+  policyWord: /\bpolicy\b|\bpolicies\b/,
+} as const;
