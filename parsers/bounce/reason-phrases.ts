@@ -171,7 +171,6 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'recipnotfound',
     'recipientnotfound',
     'not a valid mailbox',
-    'recipient address rejected: access denied',
     'not listed in',
     'user does not exist',
     'account does not exist',

@@ -42,7 +42,12 @@ const VENDOR_RULES: readonly VendorRule[] = [
   { reason: 'userunknown', test: (i) => i.text.includes('resolver.adr.recipientnotfound') || i.text.includes('recipientnotfound') },
   // Exchange Online, "Fix NDR error code 550 5.4.1": Directory-Based Edge Blocking, "Recipient address rejected: Access denied".
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-550-5-4-1-in-exchange-online
-  { reason: 'userunknown', test: (i) => i.text.includes('recipient address rejected: access denied') },
+  // The same words are Postfix's answer for any check_recipient_access REJECT (a policy, 5.7.1):
+  // only Microsoft's 5.4.1 or its "AS(nnn)" tag makes them an unknown recipient.
+  {
+    reason: 'userunknown',
+    test: (i) => i.text.includes('recipient address rejected: access denied') && (i.status === '5.4.1' || /\b5\.4\.1\b|\bas\(\d+\)/.test(i.text)),
+  },
   // Exchange Online, "Fix NDR error code 5.7.509": the sending domain does not pass DMARC.
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-509-in-exchange-online
   { reason: 'authfailure', test: carriesCode('5.7.509') },

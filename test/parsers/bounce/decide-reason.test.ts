@@ -11,6 +11,15 @@ describe('decideBounceReason (the layers together)', () => {
     expect(decideBounceReason({ status: '', replyCode: '', diagnostic: '' })).toEqual({ reason: 'undefined', decidedBy: 'default' });
   });
 
+  it("reads Postfix's access-map refusal as a soft policy failure, and Microsoft's 5.4.1 in the same words as an unknown address", () => {
+    const postfix = decideBounceReason({ status: '5.7.1', replyCode: '554', diagnostic: '554 5.7.1 <x@example.org>: Recipient address rejected: Access denied', command: 'RCPT' });
+    expect(postfix.reason).not.toBe('userunknown');
+    expect(decideBounceReason({ status: '5.4.1', replyCode: '550', diagnostic: '550 5.4.1 Recipient address rejected: Access denied. AS(201806281)', command: 'RCPT' })).toEqual({
+      reason: 'userunknown',
+      decidedBy: 'vendor',
+    });
+  });
+
   it('lets precise words about another cause beat an address status', () => {
     expect(decideBounceReason({ status: '5.1.1', replyCode: '550', diagnostic: '550 5.1.1 Mailbox full', command: 'RCPT' }).reason).toBe('mailboxfull');
     expect(decideBounceReason({ status: '5.1.1', replyCode: '550', diagnostic: '550 5.1.1 Message rejected as spam', command: 'RCPT' }).reason).toBe('spamdetected');

@@ -13,6 +13,11 @@ describe('reasonOfVendorCode (layer 2)', () => {
   it("reads Exchange Online's RecipientNotFound and Directory-Based Edge Blocking as an unknown user", () => {
     expect(vendor('5.1.10', '550', '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup')).toBe('userunknown');
     expect(vendor('5.4.1', '550', '550 5.4.1 Recipient address rejected: Access denied. AS(201806281)')).toBe('userunknown');
+    expect(vendor('', '550', '550 Recipient address rejected: Access denied. AS(201806281)')).toBe('userunknown');
+  });
+
+  it("leaves Postfix's access-map refusal in the same words to the other layers (a policy, not an unknown address)", () => {
+    expect(vendor('5.7.1', '554', '554 5.7.1 <x@example.org>: Recipient address rejected: Access denied')).toBeNull();
   });
 
   it('reads Microsoft 5.7.509 as DMARC and 5.7.708 as reputation', () => {
