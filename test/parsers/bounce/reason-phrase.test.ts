@@ -32,6 +32,12 @@ describe('strongPhraseReason (layer 3)', () => {
     expect(strong('Invalid recipient, message looks like spam', 'RCPT')).toBe('spamdetected');
   });
 
+  it('reads no unknown user into words that only resemble it (a soft refusal read as hard stops mail to a customer)', () => {
+    expect(strong('Sender IP not listed in our list of allowed senders', 'RCPT')).not.toBe('userunknown');
+    expect(strong("Your server doesn't have a PTR record", 'RCPT')).not.toBe('userunknown');
+    expect(strong("This user doesn't have a example.org account", 'RCPT')).toBe('userunknown');
+  });
+
   it('reads a refusal of the sending host for spamming as blocked, not as a spam verdict on the message', () => {
     expect(strong('Client host blocked for spamming issues', 'RCPT')).toBe('blocked');
     expect(strong('Message rejected as spam', 'DATA')).toBe('spamdetected');
