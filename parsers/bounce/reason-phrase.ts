@@ -42,6 +42,9 @@ function isRecipientUnknown(text: string): boolean {
   return matchesReason('userunknown', text) && !matchesSenderRejection(text) && !matchesReason('hostunknown', text) && !isPolicyRejection(text);
 }
 
+/** Commands whose refusal is about the sending side: its host name or its envelope sender. */
+const SENDER_SIDE_COMMANDS: ReadonlySet<string> = new Set(['HELO', 'EHLO', 'MAIL']);
+
 /** In order of precision: the first probe that holds names the reason. */
 const STRONG_PROBES: ReadonlyArray<[BounceReason, (p: PhraseInput) => boolean]> = [
   ['mailboxfull', (p) => matchesReason('mailboxfull', p.text)],
@@ -67,8 +70,9 @@ const STRONG_PROBES: ReadonlyArray<[BounceReason, (p: PhraseInput) => boolean]> 
   ['contenterror', (p) => matchesReason('contenterror', p.text)],
   // An address failure answering MAIL FROM is about the sender's address.
   ['rejected', (p) => matchesSenderRejection(p.text) || (p.command === 'MAIL' && matchesReason('userunknown', p.text))],
-  // hostunknown is permanent; a 4xx DNS failure may resolve later (networkerror).
-  ['hostunknown', (p) => !p.temporary && !CONTEXT_PATTERNS.temporary.test(p.text) && matchesReason('hostunknown', p.text)],
+  // hostunknown is permanent; a 4xx DNS failure may resolve later (networkerror). A reply to
+  // HELO/EHLO or MAIL FROM speaks of our own host or sender domain, never of the recipient's.
+  ['hostunknown', (p) => !p.temporary && !SENDER_SIDE_COMMANDS.has(p.command) && !CONTEXT_PATTERNS.temporary.test(p.text) && matchesReason('hostunknown', p.text)],
   ['virusdetected', (p) => CONTEXT_PATTERNS.virusFound.test(p.text)],
   // "Client host blocked for spamming": the sending host is refused (blocked), not this message's content.
   ['spamdetected', (p) => matchesSpam(p.text) && !isSendingHostBlocked(p.text)],

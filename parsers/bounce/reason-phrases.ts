@@ -100,7 +100,7 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'boite du destinataire archivee',
     "the user(s) account is disabled",
   ],
-  hasmoved: ['has moved', 'no longer on server', 'no longer available', 'address changed', 'not our user', "this address no longer accepts mail", 'mailbox has moved'],
+  hasmoved: ['has moved', 'no longer on server', /(?:address|mailbox|account|recipient|user) (?:is )?no longer available/, 'address changed', 'not our user', "this address no longer accepts mail", 'mailbox has moved'],
   norelaying: [
     'relay access denied',
     'relaying denied',

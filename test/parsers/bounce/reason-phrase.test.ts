@@ -36,6 +36,9 @@ describe('strongPhraseReason (layer 3)', () => {
     expect(strong('Sender IP not listed in our list of allowed senders', 'RCPT')).not.toBe('userunknown');
     expect(strong("Your server doesn't have a PTR record", 'RCPT')).not.toBe('userunknown');
     expect(strong("This user doesn't have a example.org account", 'RCPT')).toBe('userunknown');
+    expect(strong('Invalid domain name in HELO', 'HELO')).not.toBe('hostunknown');
+    expect(strong('Service no longer available')).not.toBe('hasmoved');
+    expect(strong('This address is no longer available')).toBe('hasmoved');
   });
 
   it('reads a refusal of the sending host for spamming as blocked, not as a spam verdict on the message', () => {
