@@ -275,14 +275,15 @@ function isSyntaxError(replyCode: string, status: string): boolean {
 
 /**
  * Hard bounces are permanent for the address itself (it does not exist, its domain does not, it
- * moved); everything else may work later or with another sender. `notaccept` is hard only when
- * permanent (5xx / 5.x.x). Not failures at all: delivered, feedback, vacation.
+ * moved, its domain takes no mail); everything else may work later or with another sender. A
+ * failure the remote server called temporary (a 4.X.X status, or a 4xx reply without a status) is
+ * never hard, whatever its words: RFC 3463 class 4 means the address may work when the condition
+ * passes (a Postfix "450 4.1.1 unverified address", a mailbox briefly unavailable), and reading
+ * it as hard would stop mail to an address that exists. Not failures at all: delivered, feedback,
+ * vacation. `status` is the RFC 3463 code the report carries ('' when none, never a private one).
  */
 export function isHardBounce(reason: BounceReason, status: string, replyCode: string): boolean {
-  if (reason === 'userunknown' || reason === 'hostunknown' || reason === 'hasmoved') return true;
-  if (reason === 'notaccept') {
-    const code = status || replyCode;
-    return !code.startsWith('4');
-  }
-  return false;
+  if (reason !== 'userunknown' && reason !== 'hostunknown' && reason !== 'hasmoved' && reason !== 'notaccept') return false;
+  const code = isPrivateStatus(status) ? replyCode : status || replyCode;
+  return !code.startsWith('4');
 }

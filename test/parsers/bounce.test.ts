@@ -400,6 +400,10 @@ describe('bounce reasons', () => {
     ['hasmoved', '5.1.6', '550', true],
     ['notaccept', '5.3.2', '521', true],
     ['notaccept', '4.3.2', '421', false],
+    // Temporary by the remote server's own code: the address may work when the condition passes.
+    ['userunknown', '4.1.1', '450', false],
+    ['userunknown', '', '450', false],
+    ['hostunknown', '4.1.2', '', false],
     ['mailboxfull', '5.2.2', '552', false],
     ['vacation', '', '', false],
   ])('%s with %s/%s is hard: %s', (reason, status, replyCode, hard) => {
