@@ -98,8 +98,7 @@ describe('outbound mail', () => {
   });
 
   it('stops by itself when two mailroom instances answer each other', async () => {
-    const a = await appWithSink('desk@a.example');
-    const b = await appWithSink('desk@b.example');
+    const [a, b] = await Promise.all([appWithSink('desk@a.example'), appWithSink('desk@b.example')]);
     // Each relay hands its mail to the other daemon, as the internet would.
     a.sink.forwardTo = async (mail) => void (await sendRaw(b.t.smtpPort, { from: mail.envelopeFrom, to: mail.rcptTo }, mail.raw));
     b.sink.forwardTo = async (mail) => void (await sendRaw(a.t.smtpPort, { from: mail.envelopeFrom, to: mail.rcptTo }, mail.raw));
@@ -118,7 +117,8 @@ describe('outbound mail', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(a.sink.mails).toHaveLength(1);
     expect(b.sink.mails).toHaveLength(0);
-  });
+    // Two daemons, each with its own embedded database to create: twice the start-up of the others.
+  }, 60_000);
 });
 
 describe('reloading the rules file', () => {
