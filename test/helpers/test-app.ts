@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { createApp, type App } from '../../daemon/app.js';
 import { parseConfig, type Config } from '../../daemon/config.js';
-import { loadOrCreateSecret } from '../../daemon/data-dir.js';
+import { loadOrCreateSecret, pgliteDir } from '../../daemon/data-dir.js';
 import type { Db } from '../../db/client.js';
 import { captureLogs, type LogLine } from './log-capture.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from './mode.js';
@@ -56,6 +57,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   writeFileSync(rulesFile, rules.endsWith('.yaml') && !rules.includes('\n') ? readFileSync(path.join(FIXTURES, 'rules', rules), 'utf8') : rules);
   const suffix = randomBytes(6).toString('hex');
   let dbUrl: string | null = null;
+  // Embedded: start from a copy of the migrated template rather than creating a database (5 s each).
+  const template = realMode ? null : inject('pgliteTemplate');
+  if (template) cpSync(template, pgliteDir(dataDir), { recursive: true });
   if (realMode) {
     const name = `mailroom_t_${suffix}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
