@@ -122,6 +122,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'sending from this address is not allowed',
     "we don't handle mail for",
     'not a gateway',
+    // qmail-smtpd: "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)".
+    "isn't in my list of allowed rcpthosts",
   ],
   authfailure: [
     'dmarc',
@@ -274,6 +276,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'sender address domain',
     'rejected by sender',
     'is not a registered gateway user',
+    // qmail-smtpd: "553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)".
+    'badmailfrom',
   ],
   hostunknown: [
     'host unknown',
@@ -345,7 +349,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'refused to talk to me',
     'not allowed to send mail',
     'is not allowed to connect',
-    'connection refused',
+    // An SMTP reply saying so ("554 ... Connection refused. 192.0.2.1 is listed ..."), not a refused TCP connection.
+    /(?<!deferred: |\]:\d{1,5}: |\]: |\(111\): )connection refused/,
     'connection rejected',
     'blocked using',
     'listed in',
@@ -398,8 +403,16 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'operating system error',
     'i/o error',
     'system resource',
+    // Exim: "451 Temporary local problem - please try later".
+    'temporary local problem',
   ],
   networkerror: [
+    // Postfix: "mail forwarding loop for x@example.org" (local, virtual), "mail for example.org loops back to myself" (smtp).
+    'forwarding loop',
+    'loops back to myself',
+    // A refused TCP connection (Postfix "connect to mx[192.0.2.1]:25: Connection refused", Sendmail
+    // "Deferred: Connection refused by mx"): no server answered; an SMTP reply in these words is a block.
+    'connection refused',
     'hop count exceeded',
     'too many hops',
     'routing loop',
@@ -444,6 +457,8 @@ export const REASON_PHRASES: Partial<Record<BounceReason, readonly Phrase[]>> = 
     'host not reachable',
     'retry time not reached',
     'giving up',
+    // Exim: "all hosts have been failing for a long time (and retry time not reached)".
+    'have been failing for a long time',
   ],
   notaccept: [
     'does not accept mail',

@@ -19,11 +19,12 @@ const UNSEEN_TARGETS = { recipient: 0.98, status3463: 0.98, reason: 0.85, hardbo
 /**
  * Regression floors: the figures the parser measured when the corpus was added, rounded down to
  * the percent. Raise them as the classifier improves; never lower them to let a change through
- * (the tune floors were set anew once, when two messages moved there from the unseen half).
+ * (they were set anew when messages moved from the unseen half to the tune half: twice on
+ * 2026-12-05, two messages each time; a moved message takes its rows with it, right or wrong).
  */
 const FLOORS: Record<Half, Partial<Record<Field, number>> & { crlfIdentical?: number; nonBounces: number }> = {
-  tune: { recipient: 1, status: 0.8, status3463: 1, replycode: 1, reason: 0.82, hardbounce: 0.86, action: 0.93, nonBounces: 1 },
-  unseen: { recipient: 0.95, status: 0.75, status3463: 0.93, replycode: 0.95, reason: 0.66, hardbounce: 0.8, action: 1, crlfIdentical: 1, nonBounces: 1 },
+  tune: { recipient: 1, status: 0.79, status3463: 1, replycode: 1, reason: 0.83, hardbounce: 0.86, action: 0.91, nonBounces: 1 },
+  unseen: { recipient: 0.95, status: 0.76, status3463: 0.93, replycode: 0.95, reason: 0.69, hardbounce: 0.79, action: 1, crlfIdentical: 1, nonBounces: 1 },
 };
 /** Mismatch lines printed per half; the rest are counted. */
 const MAX_PRINTED_MISMATCHES = 60;
