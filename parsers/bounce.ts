@@ -39,6 +39,13 @@ export interface BounceRecipient {
   /** Which layer decided `reason`: 'report' when the kind of report did (a complaint, an auto-reply). */
   decidedBy: ReasonLayer;
   hard: boolean;
+  /**
+   * The reporting MTA has stopped trying for this recipient: its report says failed, or is a
+   * failure notice that says nothing. True also where `action` reads an expiry as `delayed`, as the
+   * bounce vocabulary has it: the mail will not arrive. False for delay warnings, complaints and
+   * auto-replies.
+   */
+  gaveUp: boolean;
 }
 
 export interface BounceReport {
@@ -248,7 +255,7 @@ function readReport(raw: Buffer, depth = 0): BounceReport | null {
     if (headerValue(headers, 'x-apple-unsubscribe').toLowerCase() === 'true' && fromAddress) {
       return {
         kind: 'complaint',
-        recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: collapse(text, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false }],
+        recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: collapse(text, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false, gaveUp: false }],
         originalMessageId: original?.messageId ?? null,
         originalSubject: original?.subject ?? null,
         source: 'apple-unsubscribe',
@@ -479,7 +486,9 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
   const temporary = row.replyCode.startsWith('4') || (!row.replyCode && /temporary failure|retry timeout exceeded|temporarily/i.test(row.diagnostic));
   const finalStatus = status || privateStatus(reason, temporary);
   let action = row.action;
-  if (reason === 'expired' && (action === 'failed' || action === null)) action = 'delayed';
+  const gaveUp = action === 'failed' || action === null;
+  // The bounce vocabulary calls an expired delivery delayed; `gaveUp` keeps that it has failed.
+  if (reason === 'expired' && gaveUp) action = 'delayed';
   if (reason === 'delivered') action = 'delivered';
   return {
     recipient: row.recipient,
@@ -491,6 +500,7 @@ function finishRecipient(input: TextRecipient): BounceRecipient {
     reason,
     decidedBy,
     hard: isHardBounce(reason, finalStatus, row.replyCode),
+    gaveUp: gaveUp && reason !== 'delivered',
   };
 }
 
@@ -536,6 +546,7 @@ function feedbackReport(part: MimePart | null, text: string, original: OriginalM
       reason: 'feedback',
       decidedBy: 'report',
       hard: false,
+      gaveUp: false,
     }),
   );
   return { kind: 'complaint', recipients: rows, originalMessageId: original?.messageId ?? null, originalSubject: original?.subject ?? null, source: 'arf' };
@@ -546,7 +557,7 @@ function sesReport(ses: SesNotification, original: OriginalMessage | null): Boun
   if (ses.type === 'complaint') {
     return {
       kind: 'complaint',
-      recipients: ses.recipients.map((r) => ({ recipient: r.recipient, action: null, replyCode: '', status: '', diagnostic: collapse(r.diagnostic, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false })),
+      recipients: ses.recipients.map((r) => ({ recipient: r.recipient, action: null, replyCode: '', status: '', diagnostic: collapse(r.diagnostic, 1000), remoteMta: null, reason: 'feedback', decidedBy: 'report', hard: false, gaveUp: false })),
       originalMessageId: ses.messageId ?? original?.messageId ?? null,
       originalSubject: ses.subject ?? original?.subject ?? null,
       source: 'amazonses',
@@ -600,7 +611,7 @@ function autoReply(headers: ReadonlyMap<string, string[]>, subject: string, from
   const body = collapse(cut > 0 ? text.slice(0, cut) : text, 1000);
   return {
     kind: 'auto_reply',
-    recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: body, remoteMta: null, reason: 'vacation', decidedBy: 'report', hard: false }],
+    recipients: [{ recipient: fromAddress, action: null, replyCode: '', status: '', diagnostic: body, remoteMta: null, reason: 'vacation', decidedBy: 'report', hard: false, gaveUp: false }],
     originalMessageId: original?.messageId ?? null,
     originalSubject: original?.subject ?? null,
     source: 'rfc3834',

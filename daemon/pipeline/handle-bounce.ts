@@ -93,7 +93,8 @@ export async function handleBounce(
     // recipient its token names even when it lists another address.
     const r = report.recipients.find((entry) => entry.recipient?.toLowerCase() === target.address) ?? (match.by === 'token' && report.recipients.length === 1 ? report.recipients[0] : undefined);
     if (!r) continue;
-    const state = r.action === 'delayed' ? 'delayed' : r.action === 'failed' || r.action === null ? 'failed' : null;
+    // An expiry reads `delayed` in the bounce vocabulary, but its MTA gave up: the mail will not arrive.
+    const state = r.gaveUp ? 'failed' : r.action === 'delayed' ? 'delayed' : null;
     if (!state) continue; // delivered, relayed, expanded: nothing went wrong for this one
     failures.push({
       address: target.address,

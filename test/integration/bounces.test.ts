@@ -138,6 +138,22 @@ describe('bounces of the mail mailroom sends', () => {
     expect(delivery!.recipients[0]!.state).toBe('delayed');
   });
 
+  it('records a DSN whose MTA gave up on an expired delivery as a failure, not as a delay', async () => {
+    const { ticketId, ack } = await customerWrites('dora@client.example', 'Dead server');
+    const report = buildDsn({
+      to: ack.envelopeFrom,
+      originalMessageId: ack.message.messageId!,
+      recipients: [{ address: 'dora@client.example', action: 'failed', status: '4.4.7', diagnostic: 'delivery time expired: connect to mx.client.example[192.0.2.9]:25: Connection timed out' }],
+    });
+    await bounce(ack.envelopeFrom, report);
+    const detail = await ticketDetail(t, ticketId);
+    expect(detail.ticket.tags).toContain('system_email_notification_failure');
+    expect(detail.events.some((e) => e.type === 'delivery.delayed')).toBe(false);
+    const [delivery] = await listTicketDeliveries(t.db, ticketId);
+    // Failed, and soft: the address itself may be fine once its server is back.
+    expect(delivery!.recipients[0]).toMatchObject({ state: 'failed', reason: 'expired', hard: false });
+  });
+
   it('changes nothing for a bounce with a forged token, and keeps it as unmatched', async () => {
     const { ticketId, ack } = await customerWrites('dana@client.example', 'Forgery target');
     const forged = ack.envelopeFrom.replace(/-[a-z2-7]{10}@/, '-aaaaaaaaaa@');

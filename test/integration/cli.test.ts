@@ -127,7 +127,7 @@ describe('the mailroom command', () => {
     // A bounce: each recipient row says which evidence decided its reason.
     const dsn = new URL('../corpus/own-bounces/maildir/bounceparser/postfix-smtp-550.eml', import.meta.url).pathname;
     const parsedDsn = await runMailroom(['parse', dsn, '--json'], env);
-    expect(JSON.parse(parsedDsn.stdout)).toMatchObject({ ok: true, bounce: { kind: 'bounce', recipients: [{ recipient: 'luser@otherhost.invalid', reason: 'userunknown', hard: true, decidedBy: 'status' }] } });
+    expect(JSON.parse(parsedDsn.stdout)).toMatchObject({ ok: true, bounce: { kind: 'bounce', recipients: [{ recipient: 'luser@otherhost.invalid', reason: 'userunknown', hard: true, decidedBy: 'status', gaveUp: true }] } });
     const described = await runMailroom(['parse', dsn], env);
     expect(described.stdout).toMatch(/luser@otherhost\.invalid .*5\.1\.1 userunknown hard \(by status\)/);
 
