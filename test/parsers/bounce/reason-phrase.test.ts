@@ -23,6 +23,9 @@ describe('strongPhraseReason (layer 3)', () => {
     ['Unrouteable address', '', 'hostunknown'],
     ['all host address lookups failed permanently', '', 'hostunknown'],
     ['DNS domain example.org does not exist [Message=InfoDomainNonexistent]', '', 'hostunknown'],
+    // qmail-smtpd's own refusals.
+    ["sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", 'RCPT', 'norelaying'],
+    ['sorry, your envelope sender is in my badmailfrom list (#5.7.1)', 'MAIL', 'rejected'],
   ])('"%s" (%s) is %s', (text, command, reason) => {
     expect(strong(text, command)).toBe(reason);
   });
@@ -56,11 +59,21 @@ describe('strongPhraseReason (layer 3)', () => {
 });
 
 describe('weakPhraseReason (layer 3, hints)', () => {
+  it('reads a refused TCP connection as a network error, and an SMTP reply refusing the connection as a block', () => {
+    expect(strong('connect to mx.example.org[192.0.2.1]:25: Connection refused')).toBeNull();
+    expect(weakPhraseReason('connect to mx.example.org[192.0.2.1]:25: connection refused')).toBe('networkerror');
+    expect(weakPhraseReason('deferred: connection refused by mx.example.org.')).toBe('networkerror');
+    expect(strong('554 p3plibsmtp01 bizsmtp IB401. Connection refused. 192.0.2.1 is listed on the Exploit Block List')).toBe('blocked');
+  });
+
   it.each([
     ['Connection timed out', 'expired'],
     ['Internal server error', 'systemerror'],
     ['null MX', 'notaccept'],
     ['Too many hops', 'networkerror'],
+    ['mail forwarding loop for x@example.org', 'networkerror'],
+    ['all hosts have been failing for a long time (and retry time not reached)', 'expired'],
+    ['Temporary local problem - please try later', 'systemerror'],
   ])('"%s" hints %s', (text, reason) => {
     expect(weakPhraseReason(text.toLowerCase())).toBe(reason);
   });
