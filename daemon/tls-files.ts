@@ -10,15 +10,18 @@ import type { Config } from './config.js';
 export async function checkTlsFiles(tls: Config['smtp']['tls']): Promise<string[]> {
   if (!tls) return [];
   const problems: string[] = [];
-  const read = async (variable: string, file: string): Promise<string | null> => {
+  const read = async (variable: string, file: string): Promise<{ text: string | null; problem?: string }> => {
     try {
-      return await readFile(file, 'utf8');
+      return { text: await readFile(file, 'utf8') };
     } catch (err) {
-      problems.push(`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      return null;
+      return { text: null, problem: `${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
     }
   };
-  const [keyText, certText] = await Promise.all([read('MAILROOM_TLS_KEY', tls.keyFile), read('MAILROOM_TLS_CERT', tls.certFile)]);
+  const [keyRead, certRead] = await Promise.all([read('MAILROOM_TLS_KEY', tls.keyFile), read('MAILROOM_TLS_CERT', tls.certFile)]);
+  // Key first, then certificate, whichever read failed first: the same message every time.
+  for (const { problem } of [keyRead, certRead]) if (problem) problems.push(problem);
+  const keyText = keyRead.text;
+  const certText = certRead.text;
   let key: ReturnType<typeof createPrivateKey> | null = null;
   let cert: X509Certificate | null = null;
   if (keyText !== null) {

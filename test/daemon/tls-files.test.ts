@@ -22,6 +22,16 @@ describe('the TLS files, checked before start', () => {
     expect(await checkTlsFiles({ keyFile: at('a-key.pem'), certFile: at('a-cert.pem') })).toEqual([]);
   });
 
+  it('name the key before the certificate when neither can be read, however the reads finish', async () => {
+    // Reads of a missing file and of a folder fail at different speeds, in either order.
+    for (const [keyFile, certFile] of [[at('missing-key.pem'), dir], [dir, at('missing-cert.pem')], [at('missing-key.pem'), at('missing-cert.pem')]] as const) {
+      for (let round = 0; round < 10; round += 1) {
+        const problems = await checkTlsFiles({ keyFile, certFile });
+        expect(problems.map((p) => p.split(':')[0])).toEqual(['MAILROOM_TLS_KEY', 'MAILROOM_TLS_CERT']);
+      }
+    }
+  });
+
   it('name a file that is missing and one that is not PEM', async () => {
     expect(await checkTlsFiles({ keyFile: at('missing.pem'), certFile: at('not-pem.txt') })).toEqual([
       `MAILROOM_TLS_KEY: cannot read ${at('missing.pem')} (ENOENT)`,
