@@ -33,6 +33,9 @@ function carriesCode(code: string): (input: VendorInput) => boolean {
   return (i) => i.status === code || written.test(i.text);
 }
 
+/** Exchange Online's Directory-Based Edge Blocking status, 5.4.1. */
+const carriesEdgeBlockingCode = carriesCode('5.4.1');
+
 const VENDOR_RULES: readonly VendorRule[] = [
   // Exchange Online, "Fix NDR error codes 5.7.606 through 5.7.649":
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-606-through-5-7-649-in-exchange-online
@@ -46,7 +49,7 @@ const VENDOR_RULES: readonly VendorRule[] = [
   // only Microsoft's 5.4.1 or its "AS(nnn)" tag makes them an unknown recipient.
   {
     reason: 'userunknown',
-    test: (i) => i.text.includes('recipient address rejected: access denied') && (i.status === '5.4.1' || /\b5\.4\.1\b|\bas\(\d+\)/.test(i.text)),
+    test: (i) => i.text.includes('recipient address rejected: access denied') && (carriesEdgeBlockingCode(i) || /\bas\(\d+\)/.test(i.text)),
   },
   // Exchange Online, "Fix NDR error code 5.7.509": the sending domain does not pass DMARC.
   // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-7-509-in-exchange-online
