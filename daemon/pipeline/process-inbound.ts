@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { claimInbound, earliestUnfinishedBefore, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
+import { claimInbound, finishInbound, loadInboundRaw, lockInboundForProcessing, type InboundRow } from '../../db/inbound.js';
 import { withDeadline } from '../deadline.js';
 import { createFilingBatches, type FilingBatches } from './filing-batches.js';
 import { createTotalWindowEstimate, type TotalWindowEstimate } from '../tickets/total-window.js';
@@ -16,6 +16,7 @@ import { redactMessage } from './apply-rules.js';
 import { fileIntoTicket } from './file-into-ticket.js';
 import { touchTicket } from '../../db/tickets.js';
 import { fileUnreadable } from './file-unreadable.js';
+import { createConversationOrder } from './conversation-order.js';
 import { suspensionReason, type SenderAuth } from '../../rules/sender-policy.js';
 import { upstreamSpamVerdict } from '../../parsers/spam-verdict.js';
 
@@ -89,47 +90,6 @@ const FILING_BATCH_ROWS = 32;
 
 /** A batch of small mails files in well under a second; one still running after this is stuck. */
 const FILING_DEADLINE_MS = 30_000;
-
-/** How long a row waits for an earlier row of its conversation that another worker holds. */
-const CONVERSATION_WAIT_MS = 10_000;
-const CONVERSATION_POLL_MS = 20;
-
-/**
- * Workers take rows side by side, so two mails of one conversation that arrive together could be
- * filed in either order: a reply before the mail it follows, details "still missing" that came
- * first. Before a row is filed, every earlier unfinished row of its conversation is filed: one
- * nobody works on (its job still queued, or waiting out a retry) is filed here and now; one
- * another worker holds is waited for. The earliest row never waits, so neither can two rows on
- * each other. Bounded: a row held by a worker that died is waited for until CONVERSATION_WAIT_MS,
- * and one that fails when filed here is left to its own retries; the row then goes ahead, logged.
- */
-function createConversationOrder(deps: ProcessorDeps, processRow: (row: InboundRow) => Promise<void>): (row: InboundRow) => Promise<void> {
-  return async (row) => {
-    const waitUntil = Date.now() + CONVERSATION_WAIT_MS;
-    for (;;) {
-      const earlier = await earliestUnfinishedBefore(deps.db, row);
-      if (!earlier) return;
-      if (earlier.state === 'received') {
-        const claimed = await claimInbound(deps.db, earlier.id);
-        const filed = claimed
-          ? await processRow(claimed).then(
-              () => true,
-              () => false,
-            )
-          : true;
-        if (filed) continue;
-      } else if (Date.now() < waitUntil) {
-        await new Promise((resolve) => setTimeout(resolve, CONVERSATION_POLL_MS));
-        continue;
-      }
-      deps.logger.warn(
-        { event: 'message.order_not_kept', inboundId: row.id, earlierInboundId: earlier.id, earlierState: earlier.state },
-        'an earlier mail of this conversation is not filed yet; filing this one anyway',
-      );
-      return;
-    }
-  };
-}
 
 function createOneProcessor(deps: ProcessorDeps, filing: FilingBatches, totalWindows: TotalWindowEstimate): (row: InboundRow) => Promise<void> {
   return async (row) => {
