@@ -12,7 +12,9 @@ export default defineConfig({
     // always runs. `npm run test:faults` runs them embedded too.
     exclude: realMode || process.env.MAILROOM_FAULTS === '1' ? [] : ['test/faults/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
-    testTimeout: 30_000,
+    // Generous: each file starts a daemon, some a browser or CLI processes, two files at a time on
+    // two cores; a test that fails does so on an assertion, not on a busy machine's clock.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Two cores: integration files start a daemon each; more workers only contend.

@@ -12,7 +12,7 @@ export interface CliRun {
 }
 
 /** Runs `mailroom …` as a separate process, as an admin would. */
-export function runMailroom(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
+export function runMailroom(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
@@ -50,7 +50,8 @@ export async function startDaemonProcess(env: Record<string, string>): Promise<D
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
   const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start; stderr: ${stderr}`)), 30_000);
+    // A first start creates the embedded database (initdb): seconds alone, far more on a loaded CI machine.
+    const timer = setTimeout(() => reject(new Error(`daemon did not start; stderr: ${stderr}`)), 90_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let newline: number;

@@ -7,7 +7,7 @@ import type { TestApp } from './test-app.js';
 import { waitFor } from './wait.js';
 
 /** Waits until a spool row has finished processing (processed, ignored, failed or suspended). */
-export async function waitForInbound(t: TestApp, inboundId: number, timeoutMs = 10_000): Promise<InboundSummary> {
+export async function waitForInbound(t: TestApp, inboundId: number, timeoutMs = 30_000): Promise<InboundSummary> {
   return waitFor(
     async () => {
       const row = await getInbound(t.db, inboundId);

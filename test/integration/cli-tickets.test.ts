@@ -69,7 +69,7 @@ describe('mailroom tickets', () => {
         const listed = await waitFor(async () => {
           const tickets = await listTickets(env);
           return tickets.length === 2 ? tickets : undefined;
-        }, 'both tickets to be listed', 20_000);
+        }, 'both tickets to be listed', 60_000);
         const ana = listed.find((t) => t.requester === 'ana@cliente.es')!;
         const luis = listed.find((t) => t.requester === 'luis@cliente.es')!;
 

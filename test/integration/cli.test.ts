@@ -59,7 +59,7 @@ describe('the mailroom command', () => {
       expect(run.code, run.stderr).toBe(0);
       const json = JSON.parse(run.stdout) as TicketsJson;
       return json.tickets.length > 0 ? json : undefined;
-    }, 'the ticket to be listed', 20_000);
+    }, 'the ticket to be listed', 60_000);
     // The default rules ask for the missing details: the ticket waits, with our reply as a second article.
     expect(listed.tickets[0]).toMatchObject({ subject: 'No me llegan los envíos', status: 'pending', requester: 'ana@cliente.es', articleCount: 2 });
     const number = listed.tickets[0]!.number;
