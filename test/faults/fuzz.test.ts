@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { removeQueueKeys } from '../helpers/queue-keys.js';
 import postgres from 'postgres';
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,10 +122,7 @@ describe('seeded mutations pushed through the daemon', () => {
         const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
         await admin.unsafe(`drop database if exists ${name} with (force)`).finally(() => admin.end());
         // startTestApp names the queue prefix after the database: mailroom_t_<suffix>, mrtest-<suffix>.
-        const redis = new Redis(process.env.REDIS_URL!);
-        const keys = await redis.keys(`mrtest-${name.replace(/^mailroom_t_/, '')}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
+        await removeQueueKeys(`mrtest-${name.replace(/^mailroom_t_/, '')}`);
       }
       rmSync(t.dataDir, { recursive: true, force: true });
     }

@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../daemon/app.js';
 import { captureLogs } from '../helpers/log-capture.js';
+import { removeQueueKeys } from '../helpers/queue-keys.js';
 import { waitFor } from '../helpers/wait.js';
 import { rulesWith, webhookKit } from '../helpers/webhook-kit.js';
 
@@ -16,7 +17,8 @@ describe('webhooks on a shared database', () => {
   it('sends each event once when two daemons share the database', async () => {
     const crm = await receiver();
     const t = await app(rulesWith([{ id: 'crm', url: crm.url, events: ['ticket.created', 'article.added'] }]));
-    const second = createApp(t.config, { logger: captureLogs().logger, queuePrefix: `mrtest-second-${Date.now()}`, environment: {} });
+    const secondPrefix = `mrtest-second-${Date.now()}`;
+    const second = createApp(t.config, { logger: captureLogs().logger, queuePrefix: secondPrefix, environment: {} });
     await second.start();
     try {
       await Promise.all(['f1', 'f2', 'f3', 'f4'].map((name) => customerWrites(t, `${name}@client.example`, `Shared ${name}`)));
@@ -27,6 +29,7 @@ describe('webhooks on a shared database', () => {
       expect(new Set(ids).size).toBe(8);
     } finally {
       await second.stop();
+      await removeQueueKeys(secondPrefix);
     }
   });
 

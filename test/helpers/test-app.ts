@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { removeQueueKeys } from './queue-keys.js';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../daemon/app.js';
@@ -127,10 +127,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       if (realMode) {
         const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
         await admin.unsafe(`drop database if exists mailroom_t_${suffix} with (force)`).finally(() => admin.end());
-        const redis = new Redis(process.env.REDIS_URL!);
-        const keys = await redis.keys(`${queuePrefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
+        await removeQueueKeys(queuePrefix);
       }
       rmSync(dataDir, { recursive: true, force: true });
       await dns.close();

@@ -5,6 +5,7 @@ import { createBullmqQueue } from '../../daemon/queue/bullmq-queue.js';
 import { createInProcessQueue } from '../../daemon/queue/in-process-queue.js';
 import { jobAttempts, QUEUES, type JobQueue } from '../../daemon/queue/job-queue.js';
 import { realMode } from '../helpers/mode.js';
+import { removeQueueKeys } from '../helpers/queue-keys.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A row's attempts, as MAILROOM_MAX_ATTEMPTS sets them. */
@@ -13,16 +14,19 @@ const ROW_ATTEMPTS = 5;
 const fastRetry = (attempt: number): number => 10 * attempt;
 
 let queue: JobQueue | null = null;
+let prefix = '';
 afterEach(async () => {
   await queue?.close();
   queue = null;
+  if (realMode) await removeQueueKeys(prefix);
 });
 
 /** The queue this mode's daemon runs: BullMQ on the real Redis, or the in-process one. */
 function openQueue(): JobQueue {
   const logger = createLogger('silent');
+  prefix = `mrtest-retries-${randomUUID()}`;
   queue = realMode
-    ? createBullmqQueue(logger, { redisUrl: process.env.REDIS_URL!, spec: QUEUES.inbound, prefix: `mrtest-retries-${randomUUID()}`, maxAttempts: ROW_ATTEMPTS, retryDelay: fastRetry })
+    ? createBullmqQueue(logger, { redisUrl: process.env.REDIS_URL!, spec: QUEUES.inbound, prefix, maxAttempts: ROW_ATTEMPTS, retryDelay: fastRetry })
     : createInProcessQueue(logger, QUEUES.inbound, { maxAttempts: ROW_ATTEMPTS, retryDelay: fastRetry });
   return queue;
 }
