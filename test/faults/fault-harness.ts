@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inArray, like, sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
+import { flushRedisDb } from '../helpers/queue-keys.js';
 import postgres from 'postgres';
 import { expect } from 'vitest';
 import { openDatabase, type Db } from '../../db/client.js';
@@ -241,15 +241,6 @@ export async function unfinishedRowCount(db: Db): Promise<number> {
   return rows[0]!.n;
 }
 
-async function flushRedisDb(url: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    await redis.flushdb();
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Runs a CLI command inside the running embedded daemon (what `mailroom …` forwards to it). */
 export async function runInDaemon(h: DaemonHarness, argv: string[]): Promise<string> {

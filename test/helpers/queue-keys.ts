@@ -10,3 +10,14 @@ export async function removeQueueKeys(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/** Empties a Redis database a test has for itself (a spawned daemon's queues cannot be given a prefix). */
+export async function flushRedisDb(url: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
+}

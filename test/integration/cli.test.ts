@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailroom, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
 import { startTestDns, type TestDns } from '../helpers/dns-server.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
+import { flushRedisDb } from '../helpers/queue-keys.js';
 import { sendRaw } from '../helpers/smtp-client.js';
 import { rawMessage, TEST_SECRET } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
@@ -16,6 +17,9 @@ let dns: TestDns | undefined;
 let dataDir: string;
 let env: Record<string, string>;
 let dbName: string | null = null;
+let redisUrl: string | null = null;
+/** Not 0 (the suites' queues, each under its own prefix), nor 9-14 (the fault suites'). */
+const CLI_REDIS_DB = 8;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
@@ -26,7 +30,12 @@ beforeAll(async () => {
     dbName = `mailroom_cli_${randomBytes(5).toString('hex')}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${dbName} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
-    Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: process.env.REDIS_URL!, MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: 'outbox' });
+    // A spawned daemon's queues cannot be given a prefix: a Redis database of this file's own.
+    const redis = new URL(process.env.REDIS_URL!);
+    redis.pathname = `/${CLI_REDIS_DB}`;
+    redisUrl = redis.toString();
+    await flushRedisDb(redisUrl);
+    Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: redisUrl, MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: 'outbox' });
   }
 });
 afterAll(async () => {
@@ -36,6 +45,7 @@ afterAll(async () => {
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`drop database if exists ${dbName} with (force)`).finally(() => admin.end());
   }
+  if (redisUrl) await flushRedisDb(redisUrl);
 });
 
 interface TicketsJson {
