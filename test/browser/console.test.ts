@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,10 @@ const READ_TOKEN = 'console-read-token-0123456789abcdef';
 let t: TestApp;
 let sink: SmtpSink;
 let browser: Browser;
+let tokensFile = '';
 beforeAll(async () => {
   sink = await startSmtpSink();
-  const tokensFile = path.join((await import('node:os')).tmpdir(), `mailroom-console-tokens-${process.pid}.yaml`);
+  tokensFile = path.join((await import('node:os')).tmpdir(), `mailroom-console-tokens-${process.pid}.yaml`);
   writeFileSync(tokensFile, `- name: maria\n  role: agent\n  token: ${TOKEN}\n- name: auditor\n  role: read\n  token: ${READ_TOKEN}\n`);
   t = await startTestApp({ env: { MAILROOM_API_TOKENS_FILE: tokensFile, MAILROOM_SMTP_RELAY: sink.url } });
   browser = await launchBrowser();
@@ -30,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  rmSync(tokensFile, { force: true });
   await sink?.close();
 });
 

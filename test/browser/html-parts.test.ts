@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -22,6 +22,7 @@ import { waitFor } from '../helpers/wait.js';
 const TOKEN = 'html-parts-token-0123456789abcdef';
 let t: TestApp;
 let browser: Browser;
+let tokensFile = '';
 let remote: http.Server;
 /** Paths the stand-in remote host was asked for. */
 const remoteHits: string[] = [];
@@ -42,7 +43,7 @@ beforeAll(async () => {
   });
   remote.listen(0, '127.0.0.1');
   await once(remote, 'listening');
-  const tokensFile = path.join(os.tmpdir(), `mailroom-html-parts-tokens-${process.pid}.yaml`);
+  tokensFile = path.join(os.tmpdir(), `mailroom-html-parts-tokens-${process.pid}.yaml`);
   writeFileSync(tokensFile, `- name: maria\n  role: agent\n  token: ${TOKEN}\n`);
   t = await startTestApp({ env: { MAILROOM_API_TOKENS_FILE: tokensFile } });
   browser = await launchBrowser();
@@ -50,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  rmSync(tokensFile, { force: true });
   remote?.close();
 });
 
