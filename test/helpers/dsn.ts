@@ -1,8 +1,16 @@
+/** One recipient's part of a delivery status notification. */
+export interface DsnRecipient {
+  address: string;
+  action: 'failed' | 'delayed';
+  status: string;
+  diagnostic: string;
+}
+
 /** Builds an RFC 3464 delivery status notification, as a remote MTA would send it. */
 export function buildDsn(options: {
   to: string;
   originalMessageId: string;
-  recipients: Array<{ address: string; action: 'failed' | 'delayed'; status: string; diagnostic: string }>;
+  recipients: DsnRecipient[];
   reportingMta?: string;
 }): string {
   const boundary = 'dsn-boundary-1';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBounces } from '../../db/bounces.js';
 import { listTicketDeliveries } from '../../db/deliveries.js';
-import { buildArf, buildDsn } from '../helpers/dsn.js';
+import { buildArf, buildDsn, type DsnRecipient } from '../helpers/dsn.js';
 import { listSuppressions } from '../../db/bounces.js';
 import { ticketDetail, ticketOfInbound, waitForInbound } from '../helpers/queries.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -49,6 +49,13 @@ async function bounce(to: string, raw: string) {
   return waitForInbound(t, queuedId(result));
 }
 
+/** A customer writes, and a DSN about them comes back to the acknowledgement's bounce address. */
+async function acknowledgementBounces(from: string, subject: string, dsn: Omit<DsnRecipient, 'address'>) {
+  const { ticketId, ack } = await customerWrites(from, subject);
+  const row = await bounce(ack.envelopeFrom, buildDsn({ to: ack.envelopeFrom, originalMessageId: ack.message.messageId!, recipients: [{ address: from, ...dsn }] }));
+  return { ticketId, row };
+}
+
 async function api(path: string, init: RequestInit = {}) {
   return fetch(`http://127.0.0.1:${t.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 }
@@ -68,13 +75,7 @@ describe('bounces of the mail mailroom sends', () => {
   });
 
   it('records a DSN at the bounce address against the right recipient, with tag, event and suppression', async () => {
-    const { ticketId, ack } = await customerWrites('ana@client.example', 'Need help');
-    const report = buildDsn({
-      to: ack.envelopeFrom,
-      originalMessageId: ack.message.messageId!,
-      recipients: [{ address: 'ana@client.example', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ana@client.example>: Recipient address rejected: User unknown' }],
-    });
-    const row = await bounce(ack.envelopeFrom, report);
+    const { ticketId, row } = await acknowledgementBounces('ana@client.example', 'Need help', { action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ana@client.example>: Recipient address rejected: User unknown' });
     expect(row.state).toBe('processed');
     expect(row.stateReason).toBe('bounce:token');
     const detail = await ticketDetail(t, ticketId);
@@ -124,13 +125,7 @@ describe('bounces of the mail mailroom sends', () => {
   });
 
   it('records a delayed DSN as delayed, without the failure tag', async () => {
-    const { ticketId, ack } = await customerWrites('carl@client.example', 'Slow server');
-    const report = buildDsn({
-      to: ack.envelopeFrom,
-      originalMessageId: ack.message.messageId!,
-      recipients: [{ address: 'carl@client.example', action: 'delayed', status: '4.4.1', diagnostic: '421 4.4.1 Connection timed out' }],
-    });
-    await bounce(ack.envelopeFrom, report);
+    const { ticketId } = await acknowledgementBounces('carl@client.example', 'Slow server', { action: 'delayed', status: '4.4.1', diagnostic: '421 4.4.1 Connection timed out' });
     const detail = await ticketDetail(t, ticketId);
     expect(detail.ticket.tags).not.toContain('system_email_notification_failure');
     expect(detail.events.find((e) => e.type === 'delivery.delayed')!.data.text).toContain('carl@client.example (421 4.4.1');
@@ -139,13 +134,7 @@ describe('bounces of the mail mailroom sends', () => {
   });
 
   it('records a DSN whose MTA gave up on an expired delivery as a failure, not as a delay', async () => {
-    const { ticketId, ack } = await customerWrites('dora@client.example', 'Dead server');
-    const report = buildDsn({
-      to: ack.envelopeFrom,
-      originalMessageId: ack.message.messageId!,
-      recipients: [{ address: 'dora@client.example', action: 'failed', status: '4.4.7', diagnostic: 'delivery time expired: connect to mx.client.example[192.0.2.9]:25: Connection timed out' }],
-    });
-    await bounce(ack.envelopeFrom, report);
+    const { ticketId } = await acknowledgementBounces('dora@client.example', 'Dead server', { action: 'failed', status: '4.4.7', diagnostic: 'delivery time expired: connect to mx.client.example[192.0.2.9]:25: Connection timed out' });
     const detail = await ticketDetail(t, ticketId);
     expect(detail.ticket.tags).toContain('system_email_notification_failure');
     expect(detail.events.some((e) => e.type === 'delivery.delayed')).toBe(false);
