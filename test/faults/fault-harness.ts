@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inArray, like, sql } from 'drizzle-orm';
-import { flushRedisDb } from '../helpers/queue-keys.js';
+import { flushRedisDb, ownRedisDb } from '../helpers/queue-keys.js';
 import postgres from 'postgres';
 import { expect } from 'vitest';
 import { openDatabase, type Db } from '../../db/client.js';
@@ -135,15 +135,11 @@ export async function createDaemonHarness(options: DaemonHarnessOptions): Promis
   let dbUrl: string | null = null;
   let redisUrl: string | null = null;
   if (realMode) {
-    if (options.redisDb <= 0 || options.redisDb > 15) throw new Error('pick a Redis database 1-15');
+    redisUrl = await ownRedisDb(options.redisDb);
     dbName = `mailroom_fault_${randomBytes(5).toString('hex')}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${dbName} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
     dbUrl = databaseUrl(dbName);
-    const redis = new URL(process.env.REDIS_URL!);
-    redis.pathname = `/${options.redisDb}`;
-    redisUrl = redis.toString();
-    await flushRedisDb(redisUrl);
     const daemonRedis = new URL(redisUrl);
     if (options.redisPort) {
       daemonRedis.hostname = '127.0.0.1';

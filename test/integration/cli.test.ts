@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailroom, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
 import { startTestDns, type TestDns } from '../helpers/dns-server.js';
 import { databaseUrl, realMode, TEMPLATE_DATABASE } from '../helpers/mode.js';
-import { flushRedisDb } from '../helpers/queue-keys.js';
+import { flushRedisDb, ownRedisDb } from '../helpers/queue-keys.js';
 import { sendRaw } from '../helpers/smtp-client.js';
 import { rawMessage, TEST_SECRET } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
@@ -18,7 +18,7 @@ let dataDir: string;
 let env: Record<string, string>;
 let dbName: string | null = null;
 let redisUrl: string | null = null;
-/** Not 0 (the suites' queues, each under its own prefix), nor 9-14 (the fault suites'). */
+/** The fault suites have 9-14. */
 const CLI_REDIS_DB = 8;
 
 beforeAll(async () => {
@@ -30,11 +30,7 @@ beforeAll(async () => {
     dbName = `mailroom_cli_${randomBytes(5).toString('hex')}`;
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${dbName} template ${TEMPLATE_DATABASE}`).finally(() => admin.end());
-    // A spawned daemon's queues cannot be given a prefix: a Redis database of this file's own.
-    const redis = new URL(process.env.REDIS_URL!);
-    redis.pathname = `/${CLI_REDIS_DB}`;
-    redisUrl = redis.toString();
-    await flushRedisDb(redisUrl);
+    redisUrl = await ownRedisDb(CLI_REDIS_DB);
     Object.assign(env, { DATABASE_URL: databaseUrl(dbName), REDIS_URL: redisUrl, MAILROOM_SECRET: TEST_SECRET, MAILROOM_OUTBOUND: 'outbox' });
   }
 });
